@@ -1,0 +1,187 @@
+"""The schema, as sqlite-utils Migrations: one function per change, never edited once landed.
+
+An older database file is upgraded in place by applying the pending functions in
+order; rows are kept. Times are ISO 8601 UTC text ("2022-07-08T02:06:12Z").
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("newsmon")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["articles"].create(
+        {
+            "id": str,  # first 16 hex of sha1(key)
+            "key": str,  # canonical URL, or sha256:<hash of the matching text> without a URL
+            "url": str,
+            "canonical_url": str,
+            "site": str,
+            "kind": str,
+            "title": str,
+            "author": str,
+            "editor": str,
+            "source": str,
+            "published_at": str,
+            "document_date": str,
+            "doc_number": str,
+            "text": str,
+            "text_match": str,
+            "content_hash": str,
+            "origin_links": str,  # JSON [{url, anchor}]
+            "cited_titles": str,  # JSON [str]
+            "site_stock_tags": str,  # JSON [{code, anchor, source}]
+            "meta": str,  # JSON
+            "first_seen_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"key", "site", "kind"},
+    )
+    db["articles"].create_index(["key"], unique=True)
+    db["articles"].create_index(["published_at"])
+    db["articles"].create_index(["site"])
+
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "spider": str,
+            "started_at": str,
+            "ended_at": str,
+            "status": str,
+            "pages": int,
+            "new": int,
+            "unchanged": int,
+            "failed": int,
+            "errors": str,
+        },
+        pk="id",
+    )
+    db["raw_pages"].create(
+        {
+            "id": int,
+            "url": str,
+            "fetched_at": str,
+            "status": int,
+            "headers": str,
+            "body": bytes,  # zlib-compressed
+            "body_sha256": str,
+            "article_id": str,
+            "crawl_run_id": int,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("crawl_run_id", "crawl_runs", "id")],
+    )
+    db["raw_pages"].create_index(["url", "body_sha256"], unique=True)
+
+    db["job_runs"].create(
+        {
+            "id": int,
+            "job": str,
+            "action": str,
+            "started_at": str,
+            "ended_at": str,
+            "status": str,
+            "counts": str,
+            "error": str,
+        },
+        pk="id",
+    )
+    db["stories"].create(
+        {
+            "id": str,
+            "title": str,
+            "origin_article_id": str,
+            "first_article_id": str,
+            "first_published_at": str,
+            "first_site": str,
+            "n_articles": int,
+            "n_sites": int,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db["article_relations"].create(
+        {
+            "a": str,
+            "b": str,
+            "relation": str,
+            "jaccard": float,
+            "containment": float,
+            "score": float,
+            "evidence": str,
+        },
+        pk=("a", "b"),
+        foreign_keys=[("a", "articles", "id"), ("b", "articles", "id")],
+    )
+    db["tags"].create(
+        {
+            "article_id": str,
+            "kind": str,  # stock | sector
+            "code": str,
+            "name": str,
+            "confidence": float,
+            "evidence": str,
+            "reason": str,
+        },
+        pk=("article_id", "kind", "code"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["sectors"].create(
+        {"id": str, "name": str, "name_zh": str, "keywords": str, "benchmark": str, "note": str},
+        pk="id",
+    )
+    db["sector_members"].create(
+        {"sector_id": str, "ticker": str, "name": str, "weight": float},
+        pk=("sector_id", "ticker"),
+        foreign_keys=[("sector_id", "sectors", "id")],
+    )
+    db["prices"].create(
+        {
+            "ticker": str,
+            "date": str,
+            "adjusted": str,
+            "open": float,
+            "high": float,
+            "low": float,
+            "close": float,
+            "volume": float,
+            "amount": float,
+            "source": str,
+            "fetched_at": str,
+        },
+        pk=("ticker", "date", "adjusted"),
+    )
+    db["reactions"].create(
+        {
+            "story_id": str,
+            "sector_id": str,
+            "event_time": str,
+            "event_session": str,
+            "figures": str,  # JSON
+            "computed_at": str,
+        },
+        pk=("story_id", "sector_id"),
+    )
+    db["digests"].create(
+        {"date": str, "generated_at": str, "n_stories": int, "markdown": str, "html_path": str},
+        pk="date",
+    )
+
+
+@migrations()
+def m002_search_and_document_fields(db: Database) -> None:
+    """Full-text search (trigram: works for Chinese), document metadata, parser diagnostics."""
+    articles = db["articles"]
+    for column, kind in [
+        ("issuer", str),
+        ("parser", str),
+        ("missing", str),  # JSON {field: why it could not be read}
+        ("parent_id", str),  # an attachment's page
+        ("published_at_candidates", str),  # JSON {source: raw value}
+    ]:
+        articles.add_column(column, kind)
+    articles.enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)

@@ -1,0 +1,1 @@
+"""newsmon: watch Chinese financial and policy news spread and measure the market reaction."""

@@ -1,0 +1,199 @@
+"""The command line: parse arguments, call one library function, print the result.
+
+Library errors become one line `Error: ...` and exit 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from config import Config, ConfigError, load_config
+from db import DatabaseError, connect
+from newsmon.output import echo_dicts, echo_rows, output_options
+
+
+class Failure(click.ClickException):
+    """A library error shown as one line, exit 1."""
+
+    def show(self, file=None) -> None:  # noqa: D102 - click's hook
+        click.echo(f"Error: {self.message}", err=True)
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Turn the library's known errors into `Error: ...` with exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (ConfigError, DatabaseError, ValueError, OSError) as exc:
+            raise Failure(str(exc)) from exc
+
+    return wrapper
+
+
+class State:
+    def __init__(self, db_path: str | None, config_path: str | None):
+        self._db_path = db_path
+        self._config_path = config_path
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            try:
+                self._config = load_config(self._config_path, db=self._db_path)
+            except ConfigError as exc:
+                raise Failure(str(exc)) from exc
+        return self._config
+
+    @property
+    def db_path(self) -> str:
+        return self.config.db_path
+
+    def db(self):
+        try:
+            return connect(self.db_path, busy_timeout_ms=self.config["database.busy_timeout_ms"])
+        except DatabaseError as exc:
+            raise Failure(str(exc)) from exc
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsmon")
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH",
+    help="SQLite database file (default from config: data/newsmon.db)",
+)
+@click.option("--config", "config_path", metavar="PATH", help="A TOML file laid over the defaults")
+@click.pass_context
+def cli(ctx: click.Context, db_path: str | None, config_path: str | None) -> None:
+    """newsmon: watch Chinese financial and policy news spread, and measure what the market did.
+
+    \b
+    Example:
+        newsmon demo
+        newsmon --db /tmp/x.db import archive/*.txt
+    """
+    ctx.obj = State(db_path, config_path)
+
+
+@cli.command(name="import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@pass_state
+@handle_errors
+def import_cmd(state: State, paths: tuple[Path, ...]) -> None:
+    """Import archived documents: front matter + HTML posts, plain text, PDF text or files, saved pages.
+
+    \b
+    Example:
+        newsmon import seeds/*.txt
+    """
+    from newsmon.ingest import import_files
+
+    db = state.db()
+    report = import_files(db, paths)
+    for err in report.errors:
+        click.echo(f"Error: {err}", err=True)
+    c = report.counts
+    click.echo(
+        f"imported {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {len(report.errors)} failed"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("sql")
+@click.option(
+    "-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE", help="Named parameter"
+)
+@output_options
+@pass_state
+@handle_errors
+def sql(state: State, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -> None:
+    """Run a read-only SQL query; writes are refused and change nothing.
+
+    \b
+    Example:
+        newsmon sql "select site, title, published_at from articles"
+        newsmon sql "select * from articles where site = :s" -p s sina --json
+    """
+    from db.queries import run_readonly
+
+    state.db()  # create and migrate the file if new, so the schema is there to query
+    columns, rows = run_readonly(state.db_path, sql, dict(params))
+    echo_rows(columns, rows, fmt)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", default=20, show_default=True, help="Most results to show")
+@output_options
+@pass_state
+@handle_errors
+def search(state: State, query: str, limit: int, fmt: str) -> None:
+    """Full-text search over titles and texts, newest first, with snippets.
+
+    \b
+    Example:
+        newsmon search 智能终端
+        newsmon search 氢能 --json
+    """
+    from db.queries import search_articles
+    from newsmon.timefmt import shanghai
+
+    rows = search_articles(state.db(), query, limit=limit)
+    for r in rows:
+        r["published_shanghai"] = shanghai(r.get("published_at"))
+    echo_dicts(rows, fmt, ["id", "site", "published_shanghai", "title", "snippet"])
+
+
+@cli.command()
+@output_options
+@pass_state
+@handle_errors
+def stats(state: State, fmt: str) -> None:
+    """Article counts by site and Asia/Shanghai publication day.
+
+    \b
+    Example:
+        newsmon stats --csv
+    """
+    from db.queries import article_counts
+
+    echo_dicts(article_counts(state.db()), fmt, ["day_shanghai", "site", "articles"])
+
+
+@cli.command()
+@pass_state
+@handle_errors
+def demo(state: State) -> None:
+    """Run the main job on the bundled 2022-07-08 replay, offline, into the configured database.
+
+    \b
+    Example:
+        newsmon demo
+        newsmon --db /tmp/demo.db demo
+    """
+    from newsmon.demo import run_demo
+
+    run_demo(state.config, echo=click.echo)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    return cli.main(args=argv, prog_name="newsmon")
+
+
+if __name__ == "__main__":
+    main()

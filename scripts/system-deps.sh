@@ -1,0 +1,15 @@
+#!/bin/sh
+# Debian packages the test suite uses for real parts: headless Chromium (the HTML
+# digest as a reader sees it). Installed when missing and we are root with apt;
+# otherwise the tests that need them say so and skip.
+set -e
+need=""
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian packages:$need"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+else
+    echo "note: missing$need (not root or no apt-get); the tests that need them will skip" >&2
+fi
