@@ -185,3 +185,51 @@ def m002_search_and_document_fields(db: Database) -> None:
     ]:
         articles.add_column(column, kind)
     articles.enable_fts(["title", "text"], tokenize="trigram", create_triggers=True)
+
+
+@migrations()
+def m003_crawl_detail_and_story_tables(db: Database) -> None:
+    """Crawl runs say why; raw pages keep their charset; stories keep members and signatures."""
+    for column, kind in [("updated", int), ("refetched", int), ("reason", str), ("stats", str)]:
+        db["crawl_runs"].add_column(column, kind)
+    db["raw_pages"].add_column("encoding", str)
+    db["raw_pages"].add_column("truncated", int)
+    db["story_articles"].create(
+        {"article_id": str, "story_id": str, "role": str, "novelty": float, "score": float},
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id"), ("story_id", "stories", "id")],
+    )
+    db["story_articles"].create_index(["story_id"])
+    db["signatures"].create(
+        {"article_id": str, "scheme": str, "n_shingles": int, "signature": bytes},
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["stories"].add_column("official_origin_url", str)
+    db["stories"].add_column("meta", str)
+    db["story_tags"].create(
+        {
+            "story_id": str,
+            "kind": str,
+            "code": str,
+            "name": str,
+            "relevance": float,
+            "evidence": str,
+        },
+        pk=("story_id", "kind", "code"),
+        foreign_keys=[("story_id", "stories", "id")],
+    )
+    db["bars"].create(
+        {
+            "ticker": str,
+            "ts": str,  # bar start, UTC
+            "interval": str,
+            "open": float,
+            "high": float,
+            "low": float,
+            "close": float,
+            "volume": float,
+            "source": str,
+        },
+        pk=("ticker", "interval", "ts"),
+    )

@@ -5,66 +5,14 @@ Library errors become one line `Error: ...` and exit 1; usage errors exit 2.
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from config import Config, ConfigError, load_config
-from db import DatabaseError, connect
+from newsmon.clicommon import State, handle_errors, pass_state
 from newsmon.output import echo_dicts, echo_rows, output_options
-
-
-class Failure(click.ClickException):
-    """A library error shown as one line, exit 1."""
-
-    def show(self, file=None) -> None:  # noqa: D102 - click's hook
-        click.echo(f"Error: {self.message}", err=True)
-
-
-def handle_errors(fn: Callable) -> Callable:
-    """Turn the library's known errors into `Error: ...` with exit 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except (ConfigError, DatabaseError, ValueError, OSError) as exc:
-            raise Failure(str(exc)) from exc
-
-    return wrapper
-
-
-class State:
-    def __init__(self, db_path: str | None, config_path: str | None):
-        self._db_path = db_path
-        self._config_path = config_path
-        self._config: Config | None = None
-
-    @property
-    def config(self) -> Config:
-        if self._config is None:
-            try:
-                self._config = load_config(self._config_path, db=self._db_path)
-            except ConfigError as exc:
-                raise Failure(str(exc)) from exc
-        return self._config
-
-    @property
-    def db_path(self) -> str:
-        return self.config.db_path
-
-    def db(self):
-        try:
-            return connect(self.db_path, busy_timeout_ms=self.config["database.busy_timeout_ms"])
-        except DatabaseError as exc:
-            raise Failure(str(exc)) from exc
-
-
-pass_state = click.make_pass_decorator(State)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -99,7 +47,7 @@ def import_cmd(state: State, paths: tuple[Path, ...]) -> None:
     Example:
         newsmon import seeds/*.txt
     """
-    from newsmon.ingest import import_files
+    from crawler.ingest import import_files
 
     db = state.db()
     report = import_files(db, paths)
@@ -189,6 +137,26 @@ def demo(state: State) -> None:
     from newsmon.demo import run_demo
 
     run_demo(state.config, echo=click.echo)
+
+
+def _register_commands() -> None:
+    """Commands of each area live in their own module and are added here."""
+    import importlib
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+#: modules with a COMMANDS list of click commands
+COMMAND_MODULES = ("newsmon.cli_crawl", "newsmon.cli_analysis", "newsmon.cli_ops")
+_register_commands()
 
 
 def main(argv: list[str] | None = None) -> Any:

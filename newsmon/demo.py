@@ -18,7 +18,7 @@ def seed_paths() -> list[Path]:
 
 
 def run_demo(config: Config, echo: Callable[[str], None] = print) -> dict:
-    from newsmon.ingest import import_files
+    from crawler.ingest import import_files
 
     db = connect(config.db_path, busy_timeout_ms=config["database.busy_timeout_ms"])
     echo(f"database: {Path(config.db_path).resolve()}")
