@@ -106,6 +106,7 @@ def import_files(db: Database, paths: Iterable[str | Path]) -> ImportReport:
         except ValueError as exc:
             report.errors.append(f"{path}: {exc}")
             continue
+        record.meta.setdefault("import_file", path.name)
         with db.atomic():
             article_id, outcome = save_record(db, record)
         report.counts[outcome] += 1
