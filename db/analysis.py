@@ -1,0 +1,364 @@
+"""Saving and loading what analysis computes: stories, relations, tags, sectors, prices, reactions, digests.
+
+Each save replaces what it recomputes, inside one transaction, so a re-run never
+duplicates and a failure leaves the previous result in place.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlite_utils import Database
+
+from db.articles import utc_now
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# ---------------------------------------------------------------- stories
+
+
+def save_signatures(db: Database, rows: Iterable[dict[str, Any]]) -> None:
+    """Persisted MinHash signatures: article_id, scheme, n_shingles, signature (bytes)."""
+    db["signatures"].upsert_all(list(rows), pk="article_id")
+
+
+def load_signatures(db: Database, scheme: str | None = None) -> list[dict[str, Any]]:
+    if scheme is None:
+        return [dict(r) for r in db.query("select * from signatures order by article_id")]
+    return [
+        dict(r)
+        for r in db.query("select * from signatures where scheme = ? order by article_id", [scheme])
+    ]
+
+
+def replace_stories(
+    db: Database,
+    stories: Sequence[dict[str, Any]],
+    members: Sequence[dict[str, Any]],
+    relations: Sequence[dict[str, Any]],
+    *,
+    article_ids: Sequence[str] | None = None,
+) -> None:
+    """Replace the stories, memberships and relations touching these articles (all when None)."""
+    now = utc_now()
+    with db.atomic():
+        if article_ids is None:
+            db.execute("delete from story_articles")
+            db.execute("delete from article_relations")
+            db.execute("delete from story_tags")
+            db.execute("delete from stories")
+        else:
+            ids = list(article_ids)
+            old_stories: set[str] = set()
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                old_stories.update(
+                    r[0]
+                    for r in db.execute(
+                        f"select story_id from story_articles where article_id in ({marks})",
+                        list(chunk),
+                    )
+                )
+                db.execute(
+                    f"delete from article_relations where a in ({marks}) or b in ({marks})",
+                    [*chunk, *chunk],
+                )
+            for story_id in old_stories:
+                db.execute("delete from story_articles where story_id = ?", [story_id])
+                db.execute("delete from story_tags where story_id = ?", [story_id])
+                db.execute("delete from stories where id = ?", [story_id])
+        rows = []
+        for s in stories:
+            row = dict(s)
+            for key in ("meta",):
+                if key in row and not isinstance(row[key], str | type(None)):
+                    row[key] = _json(row[key])
+            row["updated_at"] = now
+            rows.append(row)
+        db["stories"].upsert_all(rows, pk="id", alter=False)
+        db["story_articles"].upsert_all(list(members), pk="article_id", alter=False)
+        rel_rows = []
+        for r in relations:
+            row = dict(r)
+            if not isinstance(row.get("evidence"), str | type(None)):
+                row["evidence"] = _json(row["evidence"])
+            rel_rows.append(row)
+        db["article_relations"].upsert_all(rel_rows, pk=("a", "b"), alter=False)
+
+
+def load_stories(db: Database, *, day_shanghai: str | None = None) -> list[dict[str, Any]]:
+    """Stories, newest first publication first; optionally those first published on a Shanghai day."""
+    if day_shanghai:
+        rows = db.query(
+            "select * from stories where date(first_published_at, '+8 hours') = ? "
+            "order by first_published_at desc, id",
+            [day_shanghai],
+        )
+    else:
+        rows = db.query(
+            "select * from stories order by first_published_at is null, first_published_at desc, id"
+        )
+    out = []
+    for r in rows:
+        row = dict(r)
+        if isinstance(row.get("meta"), str):
+            row["meta"] = json.loads(row["meta"])
+        out.append(row)
+    return out
+
+
+def load_story_members(db: Database, story_id: str) -> list[dict[str, Any]]:
+    """A story's articles with their role and scores, in publication order (unknown times first: documents)."""
+    sql = """
+        select a.id as article_id, a.site, a.kind, a.title, a.url, a.published_at, a.document_date,
+               a.doc_number, a.source, sa.role, sa.novelty, sa.score
+        from story_articles sa join articles a on a.id = sa.article_id
+        where sa.story_id = ?
+        order by a.published_at is not null, a.published_at, a.id
+    """
+    return [dict(r) for r in db.query(sql, [story_id])]
+
+
+def load_relations(db: Database, article_ids: Sequence[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    ids = list(article_ids)
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        out.extend(
+            dict(r)
+            for r in db.query(
+                f"select * from article_relations where a in ({marks}) or b in ({marks}) order by a, b",
+                [*chunk, *chunk],
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- tags and sectors
+
+
+def save_sectors(
+    db: Database, sectors: Sequence[dict[str, Any]], members: Sequence[dict[str, Any]]
+) -> None:
+    """The sector taxonomy from config: replaced whole, so a removed member disappears."""
+    with db.atomic():
+        db.execute("delete from sector_members")
+        rows = []
+        for s in sectors:
+            row = dict(s)
+            if not isinstance(row.get("keywords"), str | type(None)):
+                row["keywords"] = _json(row["keywords"])
+            rows.append(row)
+        db["sectors"].upsert_all(rows, pk="id", alter=False)
+        db["sector_members"].upsert_all(list(members), pk=("sector_id", "ticker"), alter=False)
+
+
+def replace_article_tags(db: Database, article_id: str, tags: Sequence[dict[str, Any]]) -> None:
+    with db.atomic():
+        db.execute("delete from tags where article_id = ?", [article_id])
+        rows = []
+        for t in tags:
+            row = {"article_id": article_id, **t}
+            if not isinstance(row.get("evidence"), str | type(None)):
+                row["evidence"] = _json(row["evidence"])
+            rows.append(row)
+        db["tags"].upsert_all(rows, pk=("article_id", "kind", "code"), alter=False)
+
+
+def replace_story_tags(db: Database, story_id: str, tags: Sequence[dict[str, Any]]) -> None:
+    with db.atomic():
+        db.execute("delete from story_tags where story_id = ?", [story_id])
+        rows = []
+        for t in tags:
+            row = {"story_id": story_id, **t}
+            if not isinstance(row.get("evidence"), str | type(None)):
+                row["evidence"] = _json(row["evidence"])
+            rows.append(row)
+        db["story_tags"].upsert_all(rows, pk=("story_id", "kind", "code"), alter=False)
+
+
+def load_tags(
+    db: Database, *, article_id: str | None = None, story_id: str | None = None
+) -> list[dict[str, Any]]:
+    if story_id is not None:
+        rows = db.query(
+            "select * from story_tags where story_id = ? order by kind, relevance desc, code",
+            [story_id],
+        )
+    elif article_id is not None:
+        rows = db.query(
+            "select * from tags where article_id = ? order by kind, confidence desc, code",
+            [article_id],
+        )
+    else:
+        rows = db.query("select * from tags order by article_id, kind, code")
+    out = []
+    for r in rows:
+        row = dict(r)
+        if isinstance(row.get("evidence"), str):
+            try:
+                row["evidence"] = json.loads(row["evidence"])
+            except json.JSONDecodeError:
+                pass
+        out.append(row)
+    return out
+
+
+def load_sectors(db: Database) -> list[dict[str, Any]]:
+    sectors = []
+    for r in db.query("select * from sectors order by id"):
+        row = dict(r)
+        row["keywords"] = json.loads(row["keywords"]) if row.get("keywords") else []
+        row["members"] = [
+            dict(m)
+            for m in db.query(
+                "select ticker, name, weight from sector_members where sector_id = ? order by ticker",
+                [row["id"]],
+            )
+        ]
+        sectors.append(row)
+    return sectors
+
+
+# ---------------------------------------------------------------- prices
+
+
+PRICE_COLUMNS = (
+    "ticker",
+    "date",
+    "adjusted",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "amount",
+    "source",
+)
+
+
+def save_prices(db: Database, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Upsert daily bars keyed by (ticker, date, adjusted); returns counts new / updated / unchanged."""
+    counts = {"new": 0, "updated": 0, "unchanged": 0}
+    now = utc_now()
+    with db.atomic():
+        for row in rows:
+            clean = {c: row.get(c) for c in PRICE_COLUMNS}
+            existing = db.execute(
+                "select open, high, low, close, volume, amount, source from prices "
+                "where ticker = ? and date = ? and adjusted = ?",
+                [clean["ticker"], clean["date"], clean["adjusted"]],
+            ).fetchone()
+            values = tuple(
+                clean[c] for c in ("open", "high", "low", "close", "volume", "amount", "source")
+            )
+            if existing is not None and tuple(existing) == values:
+                counts["unchanged"] += 1
+                continue
+            clean["fetched_at"] = now
+            db["prices"].upsert(clean, pk=("ticker", "date", "adjusted"), alter=False)
+            counts["updated" if existing else "new"] += 1
+    return counts
+
+
+def load_prices(
+    db: Database,
+    tickers: Sequence[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+) -> list[dict[str, Any]]:
+    clauses, params = [], []
+    if tickers is not None:
+        clauses.append(f"ticker in ({','.join('?' * len(tickers))})")
+        params.extend(tickers)
+    if start:
+        clauses.append("date >= ?")
+        params.append(start)
+    if end:
+        clauses.append("date <= ?")
+        params.append(end)
+    where = ("where " + " and ".join(clauses)) if clauses else ""
+    return [
+        dict(r) for r in db.query(f"select * from prices {where} order by ticker, date", params)
+    ]
+
+
+def price_coverage(db: Database) -> list[dict[str, Any]]:
+    sql = """
+        select ticker, adjusted, min(date) as first, max(date) as last, count(*) as days, group_concat(distinct source) as sources
+        from prices group by ticker, adjusted order by ticker
+    """
+    return [dict(r) for r in db.query(sql)]
+
+
+def save_bars(db: Database, rows: Iterable[dict[str, Any]]) -> None:
+    db["bars"].upsert_all(list(rows), pk=("ticker", "interval", "ts"), alter=False)
+
+
+def load_bars(
+    db: Database, tickers: Sequence[str], start: str, end: str, interval: str
+) -> list[dict[str, Any]]:
+    marks = ",".join("?" * len(tickers))
+    sql = f"select * from bars where ticker in ({marks}) and interval = ? and ts >= ? and ts <= ? order by ticker, ts"
+    return [dict(r) for r in db.query(sql, [*tickers, interval, start, end])]
+
+
+# ---------------------------------------------------------------- reactions and digests
+
+
+def replace_reactions(db: Database, story_id: str, rows: Sequence[dict[str, Any]]) -> None:
+    now = utc_now()
+    with db.atomic():
+        db.execute("delete from reactions where story_id = ?", [story_id])
+        out = []
+        for r in rows:
+            row = dict(r)
+            row["story_id"] = story_id
+            if not isinstance(row.get("figures"), str | type(None)):
+                row["figures"] = _json(row["figures"])
+            row["computed_at"] = now
+            out.append(row)
+        db["reactions"].upsert_all(out, pk=("story_id", "sector_id"), alter=False)
+
+
+def load_reactions(
+    db: Database, *, story_id: str | None = None, day_shanghai: str | None = None
+) -> list[dict[str, Any]]:
+    sql = """
+        select r.*, s.title as story_title, s.first_published_at, sec.name as sector_name, sec.name_zh as sector_name_zh
+        from reactions r join stories s on s.id = r.story_id left join sectors sec on sec.id = r.sector_id
+    """
+    clauses, params = [], []
+    if story_id:
+        clauses.append("r.story_id = ?")
+        params.append(story_id)
+    if day_shanghai:
+        clauses.append("r.event_session = ?")
+        params.append(day_shanghai)
+    if clauses:
+        sql += " where " + " and ".join(clauses)
+    sql += " order by r.event_session desc, r.story_id, r.sector_id"
+    out = []
+    for r in db.query(sql, params):
+        row = dict(r)
+        row["figures"] = json.loads(row["figures"]) if row.get("figures") else {}
+        out.append(row)
+    return out
+
+
+def save_digest(db: Database, row: dict[str, Any]) -> None:
+    db["digests"].upsert({**row, "generated_at": utc_now()}, pk="date", alter=False)
+
+
+def load_digests(db: Database, limit: int = 30) -> list[dict[str, Any]]:
+    return [dict(r) for r in db.query("select * from digests order by date desc limit ?", [limit])]
