@@ -47,6 +47,11 @@ class State:
         return self._config
 
     @property
+    def config_path(self) -> str | None:
+        """The user config file named with --config, if any (passed on to child processes)."""
+        return self._config_path
+
+    @property
     def db_path(self) -> str:
         return self.config.db_path
 
