@@ -1,0 +1,137 @@
+"""Precision and recall of story detection on a labelled evaluation set.
+
+The set shipped with newsmon is in the package data, ``newsmon/data/dedupe_eval``
+(``DEDUPE_EVAL_DIR`` inside the ``newsmon`` package): ``documents.tsv`` (one record
+per line, its text file, the story it belongs to and a note of where it comes
+from), ``pairs.tsv`` (the expected relation of every related pair) and
+``texts/``. See its README.
+
+Pure functions: the caller reads the files, e.g.::
+
+    root = importlib.resources.files("newsmon") / DEDUPE_EVAL_DIR
+    eval_set = dedupe_eval_set(lambda name: (root / name).read_text("utf-8"))
+    table = evaluate_dedupe(eval_set)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from analysis.stories import RELATIONS, story_clusters
+
+#: where the evaluation set lives inside the ``newsmon`` package
+DEDUPE_EVAL_DIR = "data/dedupe_eval"
+#: label of a pair that is not scored (either answer is defensible)
+ANY = "any"
+#: label of a pair with no relation
+NONE = "none"
+#: story label of a record that may join any story (a roundup)
+ANY_STORY = "*"
+
+_TITLE_RE = re.compile(r"《([^《》\n]{2,100})》")
+_LIST_FIELDS = ("origin_links",)
+
+
+@dataclass(frozen=True)
+class DedupeEvalSet:
+    #: records as ``story_clusters`` takes them
+    records: tuple[dict[str, Any], ...]
+    #: expected relation per unordered pair of ids; pairs not listed are "none"
+    labels: Mapping[frozenset[str], str]
+    #: expected story label per id ("*": any)
+    stories: Mapping[str, str]
+
+
+def dedupe_eval_set(read_text: Callable[[str], str]) -> DedupeEvalSet:
+    """The evaluation set, reading its files through ``read_text(relative_path)``."""
+    documents = list(csv.DictReader(io.StringIO(read_text("documents.tsv")), delimiter="\t"))
+    pairs = list(csv.DictReader(io.StringIO(read_text("pairs.tsv")), delimiter="\t"))
+    records = []
+    stories = {}
+    for row in documents:
+        text = read_text(row["file"]).rstrip("\n")
+        record: dict[str, Any] = {
+            "id": row["id"],
+            "text": text,
+            "content_hash": None,
+            "cited_titles": _TITLE_RE.findall(text),
+        }
+        for name in (
+            "site",
+            "kind",
+            "title",
+            "published_at",
+            "document_date",
+            "url",
+            "canonical_url",
+            "source",
+            "doc_number",
+        ):
+            record[name] = row.get(name) or None
+        for name in _LIST_FIELDS:
+            record[name] = (row.get(name) or "").split()
+        records.append(record)
+        stories[row["id"]] = row["story"]
+    labels = {}
+    for row in pairs:
+        key = frozenset((row["a"], row["b"]))
+        if len(key) != 2 or not key <= stories.keys():
+            raise ValueError(f"bad pair in pairs.tsv: {row['a']} {row['b']}")
+        if row["relation"] not in (*RELATIONS, ANY, NONE):
+            raise ValueError(f"unknown relation in pairs.tsv: {row['relation']}")
+        labels[key] = row["relation"]
+    return DedupeEvalSet(records=tuple(records), labels=labels, stories=stories)
+
+
+def _scores(pairs: list[tuple[str, str]], name: str) -> dict[str, Any]:
+    """One table row from (expected, predicted) labels, for the class ``name``."""
+    support = sum(1 for e, _ in pairs if e == name)
+    predicted = sum(1 for _, p in pairs if p == name)
+    correct = sum(1 for e, p in pairs if e == p == name)
+    return {
+        "support": support,
+        "predicted": predicted,
+        "correct": correct,
+        "precision": correct / predicted if predicted else 1.0,
+        "recall": correct / support if support else 1.0,
+    }
+
+
+def evaluate_dedupe(eval_set: DedupeEvalSet) -> pd.DataFrame:
+    """Precision and recall per relation over all pairs of the set, plus two rows:
+    ``linked`` (any relation versus none) and ``same_story`` (pairs put in one
+    story versus the expected stories). Index: relation; columns: support,
+    predicted, correct, precision, recall."""
+    stories, relations, roles = story_clusters(eval_set.records)
+    predicted = {frozenset((r["a"], r["b"])): r["relation"] for r in relations}
+    ids = sorted(eval_set.stories)
+    relation_pairs = []
+    linked_pairs = []
+    story_pairs = []
+    for a, b in itertools.combinations(ids, 2):
+        key = frozenset((a, b))
+        expected = eval_set.labels.get(key, NONE)
+        got = predicted.get(key, NONE)
+        if expected != ANY:
+            relation_pairs.append((expected, got))
+            linked_pairs.append(
+                ("linked" if expected != NONE else NONE, "linked" if got != NONE else NONE)
+            )
+        sa, sb = eval_set.stories[a], eval_set.stories[b]
+        if ANY_STORY not in (sa, sb):
+            same = roles[a]["story_id"] == roles[b]["story_id"]
+            story_pairs.append(("same" if sa == sb else NONE, "same" if same else NONE))
+    rows = {name: _scores(relation_pairs, name) for name in RELATIONS}
+    rows["linked"] = _scores(linked_pairs, "linked")
+    rows["same_story"] = _scores(story_pairs, "same")
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "relation"
+    return table

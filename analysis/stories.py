@@ -1,0 +1,1323 @@
+"""Stories: one piece of news as it spreads, from the official document to its
+reprints and the commentary on it.
+
+Records are plain dicts (``id``, ``site``, ``kind``, ``title``, ``text`` as display
+text, ``published_at``, ``document_date``, ``source``, ``url``, ``canonical_url``,
+``content_hash``, ``origin_links``, ``cited_titles``, ``doc_number``); a missing
+key counts as empty.
+
+Finding pairs
+-------------
+Nothing compares all pairs. Every record gets keys, and only records sharing a
+key are compared:
+
+- exact keys: canonical URL (else URL), content hash, and the digest of the
+  matching text without punctuation -- the only key of a text shorter than
+  ``shingles.MIN_SHINGLED_CHARS`` (an empty text has none, so empty records
+  never collide);
+- LSH band keys of the MinHash signature of every window of the text (see
+  ``analysis.shingles``). Windows are content-defined, so the paragraphs a
+  partial reprint carries give the same windows in the reprint and in its
+  three-plan origin and collide, although the two texts' Jaccard is 0.35.
+  Windows rather than ``MinHashLSHEnsemble``: the ensemble is built once from
+  all sets and takes no inserts, a window index takes new records at any time,
+  and verification measures containment exactly anyway;
+- anchors (1/16 of the shingles, picked by hash): records sharing
+  ``MIN_SHARED_ANCHORS`` are compared, which finds commentary quoting phrases
+  all over a document (27% of its text at Jaccard 0.02, far below any band);
+- citations: a cited title (``normalize_title`` of a 《...》 title, without 关于)
+  or document number (沪府办发〔2022〕12号 in any bracket or digit width) links
+  the citing record to the official record owning it: an official record owns
+  its title, its document number and the titles of the plans it contains
+  (title lines of its text); an ``origin_links`` URL links to the record at that
+  URL. Only citations in the title or the first ``CITATION_LEAD_CHARS``
+  characters count: what a text is about, not what it mentions in passing.
+
+A key group larger than ``KEY_GROUP_CAP`` (anchors: ``ANCHOR_GROUP_CAP``) is
+boilerplate or a story reprinted very widely: its members are compared with its
+``KEY_GROUP_HUBS`` longest members only (the full versions, which contain the
+truncated and partial ones), and an anchor shared that way counts half. Anchors
+of more than ``ANCHOR_HUB_CAP`` records are common phrases and find nothing.
+
+Relations
+---------
+Every pair found is verified on the exact shingle sets: Jaccard, and containment
+= shared shingles / shingles of the smaller text.
+
+- ``duplicate``: same canonical URL, content hash or normalised text, or Jaccard
+  >= ``DUPLICATE_JACCARD``;
+- ``reprint``: containment >= ``REPRINT_CONTAINMENT`` and the smaller text has at
+  least ``REPRINT_SIZE_SHARE`` of the larger's shingles (edited or truncated
+  reprints, reprints with a lead of their own);
+- ``partial_reprint``: the same containment, a smaller share (one plan of three);
+- ``commentary`` / ``related``: a citation, or containment >= ``WEAK_CONTAINMENT``
+  and ``WEAK_MIN_SHARED`` shingles making a fifth or more of at least
+  ``WEAK_MIN_SEGMENTS`` paragraphs of the smaller text (a shared header and
+  disclaimer, or common words spread thinly, do not count): ``commentary`` when
+  the derived record is a media article, ``related`` when it is official (a
+  background note).
+
+``a`` is the source and ``b`` the derived record: the larger text and its part
+for partial reprints; the earlier by ``_rank`` for duplicates and reprints
+(undated documents first, then by time, official before media, longer first,
+id); the cited record for citations, else the larger text for commentary.
+
+Stories, and the rule against chaining
+--------------------------------------
+1. Compilations. A media article R is a compilation when the records it strongly
+   overlaps (duplicate, reprint, partial reprint) that are not published after
+   it -- its quotes -- cover at least two disjoint regions of it. A quote's
+   region is the set of R's paragraphs it covers (each at least
+   ``SEGMENT_COVERED_SHARE``); regions sharing a paragraph form one; a region
+   meeting two disjoint others (an earlier copy of R as a whole) joins nothing.
+   A weekly roundup quoting two stories is a compilation. An official document
+   never is (a notice issuing three plans is one story), nor is an article
+   whose partial reprints came after it.
+2. Units: records joined by strong edges, except through a compilation (which
+   stays with its own copies only).
+3. Attachment: every unit attaches to at most ONE earlier-ranked unit, the one
+   it shares the strongest edge with (weak edges, and a compilation's strong
+   edges). A story is a tree of attached units. A unit never attaches to two
+   units, so a record quoting or commenting on two stories never merges them.
+
+Per story: the official origin (an official record -- a document, an attachment
+or a government-site page that does not declare a non-government source -- or a
+record the members' ``origin_links`` point to; the most pointed to, then the one
+with most strong edges, then by rank), the origin (the official origin, else the
+first-ranked record), the first publication (the earliest ``published_at`` among
+records of kind ``article``; an undated document never counts), counts of
+records, articles and sites. Roles: ``origin``; else the relation to the origin;
+else the strongest relation to any member (a duplicate is a ``reprint``).
+Novelty: members with a publication time, in order of (time, id), score
+``round(100 * NOVELTY_DECAY ** k)``: 100, 75, 56, 42, ...; a record without a
+publication time (the undated official document too) gets None, as it has no
+place in the order of publication.
+
+Determinism: the pairs compared, the verification and the clustering depend
+only on the final set of records (pairs found through a key group that later
+changes its policy or hubs are checked again and dropped if nothing else finds
+them); story ids hash the smallest member id. Adding records in any order and
+batches gives the stories, relations and roles of one call with all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import struct
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from analysis.normalize import normalize_title
+from analysis.shingles import (
+    FINGERPRINT_VERSION,
+    MINHASH_SEED,
+    NUM_PERM,
+    SHINGLE_SIZE,
+    WINDOW_DIVISOR,
+    Fingerprint,
+    band_keys,
+    fingerprints,
+    fmix64,
+    shared_mask,
+)
+
+# --- thresholds -------------------------------------------------------------------
+# Calibrated on the seeds and on newsmon/data/dedupe_eval (see its README), with
+# the numbers each was set against.
+
+#: Jaccard at which two texts are the same text. Copies differing in spacing,
+#: width or punctuation only share the normalised-text key and are duplicates
+#: whatever their Jaccard; a copy with a changed dateline measures 0.98-0.99;
+#: IT之家's reprint of the notice with a four-paragraph lead of its own measures
+#: 0.94 and is a reprint.
+DUPLICATE_JACCARD = 0.97
+#: share of the smaller text found in the larger for a (partial) reprint. Reprints
+#: measure 0.85-1.0 (heavily edited ones 0.8), the one-plan reprint 0.98 in the
+#: notice; commentary measures 0.25-0.42, the draft's explanatory note 0.16.
+REPRINT_CONTAINMENT = 0.6
+#: the smaller text must have this share of the larger's shingles to be a
+#: reprint rather than a partial one: the one-plan reprint has 0.35 of the notice,
+#: truncated reprints keep 0.55 and more.
+REPRINT_SIZE_SHARE = 0.5
+#: containment from which shared text is commentary or background. The
+#: commentary on the press conference shares 0.27 with the plans, the
+#: explanatory note 0.16, unrelated articles on the same topic at most 0.02.
+WEAK_CONTAINMENT = 0.10
+#: shared shingles a commentary link needs at the least (~45 characters)
+WEAK_MIN_SHARED = 40
+#: paragraphs (segments) of the smaller text sharing text with the other a
+#: commentary link needs; a paragraph counts with at least SEGMENT_MIN_SHARED shared
+#: shingles making at least SEGMENT_MIN_SHARE of it. Commentary shares 20-60% of
+#: 3-9 of its paragraphs; boilerplate is one or two paragraphs (a header, a
+#: disclaimer), and the common words two unrelated texts share make up a few
+#: percent of any paragraph (none of 12,798 cross-group candidate pairs of the
+#: benchmark corpus passes, 94 would with any 8 shared shingles per paragraph)
+WEAK_MIN_SEGMENTS = 3
+SEGMENT_MIN_SHARED = 8
+SEGMENT_MIN_SHARE = 0.2
+#: the score of a citation link (textual links score their containment)
+CITATION_SCORE = 0.5
+#: a citation counts when it is in the title or in this many first characters
+CITATION_LEAD_CHARS = 500
+#: shortest title key that can link records (《通知》 cannot)
+MIN_TITLE_KEY_CHARS = 8
+#: key groups larger than this compare their members with the hubs only
+KEY_GROUP_CAP = 64
+KEY_GROUP_HUBS = 3
+#: anchor groups larger than this are common phrases and are ignored
+ANCHOR_GROUP_CAP = 32
+#: anchor groups up to this size (and above ANCHOR_GROUP_CAP) compare their
+#: members with the hubs: the phrases of a story reprinted by hundreds of sites;
+#: larger anchor groups are phrases everybody uses
+ANCHOR_HUB_CAP = 1024
+#: anchors two records must share to be compared (1/16 sampling: 40 shared
+#: shingles give 2.5 anchors on average, the commentary on the plans 20); an
+#: anchor shared through a hub of a large group counts half (in the benchmark
+#: corpus, counting it whole made 3 in 4 comparisons a long hub and a text
+#: sharing two common phrases with it)
+MIN_SHARED_ANCHORS = 2
+#: a paragraph of R is covered by a quote when this share of its shingles is
+SEGMENT_COVERED_SHARE = 0.5
+#: novelty of the k-th report: 100 * NOVELTY_DECAY ** k (100, 75, 56, 42, ...)
+NOVELTY_DECAY = 0.75
+
+RELATIONS = ("duplicate", "reprint", "partial_reprint", "commentary", "related")
+STRONG_RELATIONS = frozenset({"duplicate", "reprint", "partial_reprint"})
+ROLES = ("origin", "reprint", "partial_reprint", "commentary", "related")
+OFFICIAL_SITES = frozenset({"gov_cn", "shanghai_gov", "government"})
+DOCUMENT_KINDS = frozenset({"document", "attachment"})
+#: a declared source (来源) that names a government body; any other source on a
+#: government site (来源：新华社, 内蒙古日报) makes the page a reprint, not an origin
+GOVERNMENT_SOURCE = re.compile(
+    r"政府|国务院|办公厅|办公室|委员会|[委部局厅署办]$|[委部局厅署办](网站|网)$"
+)
+
+_SIGNATURE_MAGIC = b"NMSG"
+_SIGNATURE_VERSION = 1
+#: names what a stored signature was made with (for a ``scheme`` column); a stored
+#: signature of another scheme is recomputed from the text by ``from_signatures``
+SIGNATURE_SCHEME = (
+    f"newsmon-{_SIGNATURE_VERSION}.{FINGERPRINT_VERSION}:chars{SHINGLE_SIZE}"
+    f":minhash-affine32-{NUM_PERM}-seed{MINHASH_SEED}:windows{WINDOW_DIVISOR}"
+)
+_K_URL, _K_HASH, _K_TEXT, _K_BAND, _K_ANCHOR = 1, 2, 3, 4, 5
+_LOW60 = np.uint64((1 << 60) - 1)
+_TITLE_RE = re.compile(r"《([^《》\n]{2,100})》")
+_DOC_NUMBER_RE = re.compile(
+    r"([\u4e00-\u9fff]{2,12})\s*[〔\[［【(（]\s*(\d{4})\s*[〕\]］】)）]\s*第?\s*(\d{1,5})\s*号"
+)
+_TITLE_END = re.compile(
+    r"(方案|办法|规定|意见|通知|决定|规划|细则|条例|纲要|计划|措施|指引|公告|通告|决议|报告|说明|批复|函)$"
+)
+_PAREN_LINE = re.compile(r"^（[^（）]{1,30}）$")
+_TRAILING_PAREN = re.compile(r"(（[^（）]*）)+$")
+
+
+# --- keys for citations --------------------------------------------------------------
+
+
+def title_key(title: str) -> str | None:
+    """The key of a document title: ``normalize_title`` without 关于, None if too short."""
+    key = normalize_title(title or "").replace("关于", "")
+    return key if len(key) >= MIN_TITLE_KEY_CHARS else None
+
+
+def _title_keys_with_short_form(title: str) -> set[str]:
+    """A title's key and, if it ends in parentheses (（2022—2025年）), the key without them."""
+    keys = set()
+    key = title_key(title)
+    if key:
+        keys.add(key)
+        bare = _TRAILING_PAREN.sub("", key)
+        if bare != key and len(bare) >= MIN_TITLE_KEY_CHARS:
+            keys.add(bare)
+    return keys
+
+
+def doc_number_keys(text: str, *, exact: bool) -> list[str]:
+    """Document numbers in a text, as keys. ``exact``: the number as written (an
+    owner's own number); otherwise every prefix length from two characters, since
+    where a number's issuer code starts in running text is unknown
+    (现将沪府办发〔2022〕12号 gives 发〔2022〕12号 ... 现将沪府办发〔2022〕12号)."""
+    keys: list[str] = []
+    if not text or "号" not in text:
+        return keys
+    folded = unicodedata.normalize("NFKC", text)
+    for m in _DOC_NUMBER_RE.finditer(folded):
+        prefix, year, number = m.group(1), m.group(2), str(int(m.group(3)))
+        tail = f"〔{year}〕{number}号"
+        if exact:
+            keys.append("n:" + prefix + tail)
+        else:
+            keys.extend("n:" + prefix[-k:] + tail for k in range(2, len(prefix) + 1))
+    return keys
+
+
+def _url_key(url: str | None) -> str | None:
+    if not url:
+        return None
+    u = url.strip()
+    u = re.sub(r"^[a-z][a-z0-9+.-]*://", "", u, flags=re.I)
+    u = u.split("#", 1)[0].rstrip("/")
+    host, _, rest = u.partition("/")
+    host = host.lower().removeprefix("www.")
+    return "u:" + host + ("/" + rest if rest else "")
+
+
+@dataclass(frozen=True)
+class TextCitations:
+    """What a text cites and which titles it contains, with positions reduced to
+    whether they are in the lead. Stored with the signature."""
+
+    lead_titles: frozenset[str] = frozenset()
+    all_titles: frozenset[str] = frozenset()
+    lead_numbers: frozenset[str] = frozenset()
+    headings: frozenset[str] = frozenset()
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {
+            "lead_titles": sorted(self.lead_titles),
+            "all_titles": sorted(self.all_titles),
+            "lead_numbers": sorted(self.lead_numbers),
+            "headings": sorted(self.headings),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TextCitations:
+        return cls(**{k: frozenset(data.get(k, ())) for k in cls.__dataclass_fields__})
+
+
+def text_citations(text: str) -> TextCitations:
+    """Titles and document numbers cited in a display text, and its title lines."""
+    text = text or ""
+    lead_titles, all_titles = set(), set()
+    for m in _TITLE_RE.finditer(text):
+        key = title_key(m.group(1))
+        if key:
+            all_titles.add(key)
+            if m.start() < CITATION_LEAD_CHARS:
+                lead_titles.add(key)
+    lead_numbers = set(doc_number_keys(text[:CITATION_LEAD_CHARS], exact=False))
+    headings: set[str] = set()
+    lines = [ln.strip() for ln in text.split("\n")]
+    for i, line in enumerate(lines):
+        if not line or len(line) > 80 or not _TITLE_END.search(_TRAILING_PAREN.sub("", line)):
+            continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        title = line + nxt if _PAREN_LINE.match(nxt) else line
+        headings |= _title_keys_with_short_form(title)
+    return TextCitations(
+        frozenset(lead_titles), frozenset(all_titles), frozenset(lead_numbers), frozenset(headings)
+    )
+
+
+# --- signatures ----------------------------------------------------------------------
+
+
+def _signature_bytes(fp: Fingerprint, cites: TextCitations) -> bytes:
+    body = fp.to_bytes()
+    tail = json.dumps(cites.to_json(), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return b"".join(
+        [_SIGNATURE_MAGIC, struct.pack("<BI", _SIGNATURE_VERSION, len(body)), body, tail]
+    )
+
+
+def _parse_signature(blob: bytes) -> tuple[Fingerprint, TextCitations]:
+    if blob[:4] != _SIGNATURE_MAGIC:
+        raise ValueError("not a newsmon signature")
+    version, n = struct.unpack_from("<BI", blob, 4)
+    if version != _SIGNATURE_VERSION:
+        raise ValueError("signature of another version")
+    start = 4 + struct.calcsize("<BI")
+    fp = Fingerprint.from_bytes(bytes(blob[start : start + n]))
+    cites = TextCitations.from_json(json.loads(bytes(blob[start + n :]).decode("utf-8")))
+    return fp, cites
+
+
+def record_signatures(records: Iterable[Mapping[str, Any]]) -> dict[str, bytes]:
+    """Signature bytes per record id, as ``StoryIndex.signature`` gives them."""
+    records = list(records)
+    texts = [r.get("text") or "" for r in records]
+    fps = fingerprints(texts)
+    return {
+        str(r["id"]): _signature_bytes(fp, text_citations(t))
+        for r, fp, t in zip(records, fps, texts, strict=True)
+    }
+
+
+# --- records -------------------------------------------------------------------------
+
+
+def _iso_utc(value: Any) -> str | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(str(value).strip().replace(" ", "T"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _hash60(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()) & (
+        (1 << 60) - 1
+    )
+
+
+@dataclass(eq=False)
+class _Item:
+    idx: int
+    id: str
+    site: str
+    kind: str
+    official: bool
+    time: str | None  # published_at, ISO UTC
+    rank: tuple
+    urls: frozenset[str]
+    canonical: str | None  # canonical URL, else URL
+    content_hash: str | None
+    title: str
+    url: str | None  # as given
+    origin_urls: tuple[str, ...]  # as given
+    origin_links: frozenset[str]
+    own_keys: frozenset[str]
+    cited_keys: frozenset[str]
+    fp: Fingerprint
+    cites: TextCitations
+    keys: np.ndarray
+    state: tuple
+    n_shingles: int = 0
+
+
+def _rank(kind: str, time: str | None, official: bool, n_shingles: int, rid: str) -> tuple:
+    """Order of precedence: undated documents, then by time (published_at, else the
+    document date), official before media, longer before shorter, then id;
+    undated media articles last."""
+    if time is None:
+        bucket = 0 if kind in DOCUMENT_KINDS else 2
+    else:
+        bucket = 1
+    return (bucket, time or "", 0 if official else 1, -n_shingles, rid)
+
+
+def _make_items(
+    records: list[Mapping[str, Any]], parsed: list[tuple[Fingerprint, TextCitations]]
+) -> list[_Item]:
+    """Items of a batch; band and anchor keys are hashed for the whole batch at once."""
+    fps = [fp for fp, _ in parsed]
+    windows = [fp.windows for fp in fps]
+    bands = band_keys(np.concatenate(windows)) if fps else np.zeros((0, 0), np.uint64)
+    bands = (bands & _LOW60) | np.uint64(_K_BAND << 60)
+    band_split = np.cumsum([w.shape[0] for w in windows])[:-1]
+    anchors = [fp.anchors() for fp in fps]
+    anchor_keys = np.concatenate(anchors).astype(np.uint64) if fps else np.zeros(0, np.uint64)
+    anchor_keys = (fmix64(anchor_keys) & _LOW60) | np.uint64(_K_ANCHOR << 60)
+    anchor_split = np.cumsum([a.size for a in anchors])[:-1]
+    return [
+        _make_item(record, fp, cites, b.ravel(), a)
+        for record, (fp, cites), b, a in zip(
+            records,
+            parsed,
+            np.split(bands, band_split),
+            np.split(anchor_keys, anchor_split),
+            strict=True,
+        )
+    ]
+
+
+def _make_item(
+    record: Mapping[str, Any],
+    fp: Fingerprint,
+    cites: TextCitations,
+    bands: np.ndarray,
+    anchors: np.ndarray,
+) -> _Item:
+    rid = str(record["id"])
+    site = record.get("site") or "unknown"
+    kind = record.get("kind") or "article"
+    declared = (record.get("source") or "").strip()
+    official = kind in DOCUMENT_KINDS or (
+        site in OFFICIAL_SITES and (not declared or bool(GOVERNMENT_SOURCE.search(declared)))
+    )
+    time = _iso_utc(record.get("published_at"))
+    doc_date = record.get("document_date")
+    rank_time = time or (f"{doc_date}T00:00:00Z" if doc_date else None)
+    url = _url_key(record.get("url"))
+    canonical = _url_key(record.get("canonical_url")) or url
+    urls = frozenset(u for u in (url, canonical) if u)
+    origin_links = frozenset(filter(None, (_url_key(u) for u in record.get("origin_links") or ())))
+    title = record.get("title") or ""
+
+    own: set[str] = set(urls)
+    if official:
+        own |= {"t:" + k for k in _title_keys_with_short_form(title)}
+        own |= {"t:" + k for k in cites.headings}
+        own |= set(doc_number_keys(record.get("doc_number") or "", exact=True))
+    cited: set[str] = set(origin_links)
+    given = {k for k in (title_key(t) for t in record.get("cited_titles") or ()) if k}
+    in_title = {k for k in (title_key(m) for m in _TITLE_RE.findall(title)) if k}
+    # a title the parser found counts if it is cited in the lead, or not in the text
+    # at all (then the parser saw it elsewhere on the page)
+    lead = cites.lead_titles | in_title | {k for k in given if k not in cites.all_titles}
+    cited |= {"t:" + k for k in lead}
+    cited |= cites.lead_numbers | set(doc_number_keys(title, exact=False))
+
+    keys: list[int] = []
+    if canonical:
+        keys.append((_K_URL << 60) | _hash60(canonical))
+    if record.get("content_hash"):
+        keys.append((_K_HASH << 60) | _hash60(str(record["content_hash"])))
+    if fp.key:
+        keys.append((_K_TEXT << 60) | (int.from_bytes(fp.key[:8]) & ((1 << 60) - 1)))
+    arr = [np.asarray(keys, dtype=np.uint64), bands, anchors]
+    state = (
+        site,
+        kind,
+        title,
+        time,
+        doc_date,
+        record.get("source"),
+        record.get("url"),
+        record.get("canonical_url"),
+        record.get("content_hash"),
+        tuple(record.get("origin_links") or ()),
+        tuple(record.get("cited_titles") or ()),
+        record.get("doc_number"),
+        fp.key,
+        fp.length,
+    )
+    n = int(fp.shingles.size)
+    return _Item(
+        idx=-1,
+        id=rid,
+        site=site,
+        kind=kind,
+        official=official,
+        time=time,
+        rank=_rank(kind, rank_time, official, n, rid),
+        urls=urls,
+        canonical=canonical,
+        content_hash=record.get("content_hash") or None,
+        title=title,
+        url=record.get("url") or record.get("canonical_url") or None,
+        origin_urls=tuple(record.get("origin_links") or ()),
+        origin_links=origin_links,
+        own_keys=frozenset(own),
+        cited_keys=frozenset(cited),
+        fp=fp,
+        cites=cites,
+        keys=np.unique(np.concatenate(arr)),
+        state=state,
+        n_shingles=n,
+    )
+
+
+# --- edges ---------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Edge:
+    a: int  # source / container
+    b: int  # derived / part
+    relation: str
+    jaccard: float
+    containment: float
+    score: float
+    evidence: str
+
+    @property
+    def strong(self) -> bool:
+        return self.relation in STRONG_RELATIONS
+
+
+_NONE, _ALL, _HUBS = 0, 1, 2
+
+
+def _policies(is_anchor: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """How each key group finds pairs: all member pairs, members with the hubs, or none."""
+    exact = np.where(size <= KEY_GROUP_CAP, _ALL, _HUBS)
+    anchor = np.where(
+        size <= ANCHOR_GROUP_CAP, _ALL, np.where(size <= ANCHOR_HUB_CAP, _HUBS, _NONE)
+    )
+    return np.where(size < 2, _NONE, np.where(is_anchor, anchor, exact))
+
+
+def _pair(i: int, j: int) -> int:
+    return (min(i, j) << 32) | max(i, j)
+
+
+def _relate(x: _Item, y: _Item) -> _Edge | None:
+    """The verified relation between two records, or None."""
+    notes: list[str] = []
+    exact = []
+    if x.canonical and x.canonical == y.canonical:
+        exact.append("same canonical URL")
+    if x.content_hash and x.content_hash == y.content_hash:
+        exact.append("same content hash")
+    if x.fp.key and x.fp.key == y.fp.key:
+        exact.append("same normalised text")
+    small, large = (x, y) if (x.n_shingles, x.id) <= (y.n_shingles, y.id) else (y, x)
+    ns, nl = small.n_shingles, large.n_shingles
+    shared = 0
+    mask = None
+    if ns and nl:
+        mask = shared_mask(small.fp.shingles, large.fp.shingles)
+        shared = int(np.count_nonzero(mask))
+        jac = shared / (ns + nl - shared)
+        con = shared / ns
+    else:
+        jac = con = 1.0 if exact else 0.0
+    cites_xy = sorted(x.cited_keys & y.own_keys)
+    cites_yx = sorted(y.cited_keys & x.own_keys)
+
+    textual = None
+    if exact or jac >= DUPLICATE_JACCARD:
+        textual = "duplicate"
+    elif con >= REPRINT_CONTAINMENT:
+        textual = "reprint" if ns >= REPRINT_SIZE_SHARE * nl else "partial_reprint"
+    elif con >= WEAK_CONTAINMENT and shared >= WEAK_MIN_SHARED and mask is not None:
+        n_seg = small.fp.n_segments
+        per_segment = np.bincount(small.fp.segments[mask], minlength=n_seg)
+        of_segment = np.maximum(np.bincount(small.fp.segments, minlength=n_seg), 1)
+        counted = (per_segment >= SEGMENT_MIN_SHARED) & (
+            per_segment >= SEGMENT_MIN_SHARE * of_segment
+        )
+        if np.count_nonzero(counted) >= WEAK_MIN_SEGMENTS:
+            textual = "weak"
+    if textual is None and not cites_xy and not cites_yx:
+        return None
+
+    if ns and nl:
+        notes.append(f"jaccard {jac:.2f}, containment {con:.2f} ({shared} shared shingles)")
+    notes.extend(exact)
+    for citer, keys in ((x, cites_xy), (y, cites_yx)):
+        if keys:
+            notes.append(f"{citer.id} cites " + ", ".join(_show_key(k) for k in keys[:3]))
+
+    if textual == "partial_reprint":
+        a, b = large, small
+        score = con
+    elif textual in ("duplicate", "reprint"):
+        a, b = (x, y) if x.rank <= y.rank else (y, x)
+        score = max(con, jac)
+    else:
+        if cites_xy and not cites_yx:
+            a, b = y, x
+        elif cites_yx and not cites_xy:
+            a, b = x, y
+        else:
+            a, b = large, small
+        score = max(
+            con if textual == "weak" else 0.0,
+            CITATION_SCORE if (cites_xy or cites_yx) else 0.0,
+        )
+        textual = "related" if b.official else "commentary"
+    return _Edge(
+        a=a.idx,
+        b=b.idx,
+        relation=textual,
+        jaccard=round(jac, 4),
+        containment=round(con, 4),
+        score=round(score, 4),
+        evidence="; ".join(notes),
+    )
+
+
+def _show_key(key: str) -> str:
+    kind, _, value = key.partition(":")
+    if kind == "t":
+        return f"《{value}》"
+    if kind == "n":
+        return value
+    return "link to " + value
+
+
+# --- the index -----------------------------------------------------------------------
+
+
+@dataclass
+class _Story:
+    story_id: str
+    members: list[int]
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class StoryIndex:
+    """Records, their verified relations and the stories they form, updated in place.
+
+    ``add`` compares new records with the index through shared keys only;
+    ``stories``, ``relations`` and ``roles`` recompute the stories touched since
+    the last call.
+    """
+
+    def __init__(self) -> None:
+        self._items: list[_Item | None] = []
+        self._by_id: dict[str, int] = {}
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._owners = np.zeros(0, dtype=np.int32)
+        self._owners_of: dict[str, list[int]] = {}
+        self._citers_of: dict[str, list[int]] = {}
+        self._edges: dict[int, _Edge] = {}
+        self._adj: dict[int, set[int]] = {}
+        self._dirty: set[int] = set()
+        self._story_of: dict[int, str] = {}
+        self._stories: dict[str, _Story] = {}
+        self._roles: dict[int, tuple[str, int | None, float]] = {}
+        self._hub_rank = np.zeros(0, dtype=np.int64)
+
+    # -- public ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, record_id: object) -> bool:
+        return record_id in self._by_id
+
+    def add(self, records: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Add or update records; returns the ids of the records that were new or changed."""
+        return self._add(list(records), {})
+
+    @classmethod
+    def from_signatures(
+        cls, records: Iterable[Mapping[str, Any]], signatures: Mapping[str, bytes]
+    ) -> StoryIndex:
+        """An index of records whose signatures were stored (``signature``); a
+        record without a usable signature is fingerprinted from its text."""
+        index = cls()
+        index._add(list(records), signatures)
+        return index
+
+    def signature(self, record_id: str) -> bytes:
+        """The bytes to store for a record: shingles, window signatures, citations."""
+        item = self._item(record_id)
+        return _signature_bytes(item.fp, item.cites)
+
+    def stories(self) -> list[dict[str, Any]]:
+        """One dict per story, by story id."""
+        self._refresh()
+        return [dict(self._stories[k].info) for k in sorted(self._stories)]
+
+    def relations(self) -> list[dict[str, Any]]:
+        """Every verified relation: a, b, relation, jaccard, containment, score, evidence."""
+        out = []
+        for code in sorted(self._edges, key=lambda c: self._pair_ids(c)):
+            e = self._edges[code]
+            out.append(
+                {
+                    "a": self._items[e.a].id,
+                    "b": self._items[e.b].id,
+                    "relation": e.relation,
+                    "jaccard": e.jaccard,
+                    "containment": e.containment,
+                    "score": e.score,
+                    "evidence": e.evidence,
+                }
+            )
+        return out
+
+    def roles(self) -> dict[str, dict[str, Any]]:
+        """Per record id: story_id, role, novelty (100, 75, 56, ... or None) and score
+        (of the relation that gave the role; 1.0 for the origin)."""
+        self._refresh()
+        out = {}
+        for idx in sorted(self._story_of, key=lambda i: self._items[i].id):
+            role, novelty, score = self._roles[idx]
+            out[self._items[idx].id] = {
+                "story_id": self._story_of[idx],
+                "role": role,
+                "novelty": novelty,
+                "score": score,
+            }
+        return out
+
+    # -- adding ---------------------------------------------------------------------
+
+    def _item(self, record_id: str) -> _Item:
+        item = self._items[self._by_id[record_id]]
+        assert item is not None
+        return item
+
+    def _pair_ids(self, code: int) -> tuple[str, str]:
+        a, b = self._items[code >> 32].id, self._items[code & 0xFFFFFFFF].id
+        return (a, b) if a <= b else (b, a)
+
+    def _add(self, records: list[Mapping[str, Any]], signatures: Mapping[str, bytes]) -> list[str]:
+        ids = [str(r["id"]) for r in records]
+        if len(set(ids)) != len(ids):
+            raise ValueError("the same record id twice in one batch")
+        parsed: dict[int, tuple[Fingerprint, TextCitations]] = {}
+        for i, rid in enumerate(ids):
+            blob = signatures.get(rid)
+            if blob is not None:
+                try:
+                    parsed[i] = _parse_signature(blob)
+                except (ValueError, struct.error, json.JSONDecodeError):
+                    pass
+        todo = [i for i in range(len(records)) if i not in parsed]
+        texts = [records[i].get("text") or "" for i in todo]
+        for i, fp, text in zip(todo, fingerprints(texts), texts, strict=True):
+            parsed[i] = (fp, text_citations(text))
+        items = _make_items(records, [parsed[i] for i in range(len(records))])
+
+        fresh = []
+        for item in items:
+            old = self._by_id.get(item.id)
+            if old is not None:
+                if self._items[old].state == item.state:
+                    continue
+                self._remove(old)
+            fresh.append(item)
+        fresh.sort(key=lambda it: it.id)
+        if fresh:
+            self._insert(fresh)
+        return [it.id for it in fresh]
+
+    def _insert(self, items: list[_Item]) -> None:
+        n_before = len(self._items)
+        for k, item in enumerate(items):
+            item.idx = n_before + k
+            self._items.append(item)
+            self._by_id[item.id] = item.idx
+            self._adj[item.idx] = set()
+            self._dirty.add(item.idx)
+        self._update_hub_order()
+
+        # key index: merge the new keys into the sorted arrays
+        new_keys = np.concatenate([it.keys for it in items])
+        new_owners = np.repeat(
+            np.array([it.idx for it in items], dtype=np.int32), [it.keys.size for it in items]
+        )
+        order = np.argsort(new_keys, kind="stable")
+        new_keys, new_owners = new_keys[order], new_owners[order]
+        del order
+        if self._keys.size:
+            pos = np.searchsorted(self._keys, new_keys, side="right")
+            self._keys = np.insert(self._keys, pos, new_keys)
+            self._owners = np.insert(self._owners, pos, new_owners)
+            del pos
+        else:
+            self._keys, self._owners = new_keys, new_owners
+
+        # the groups with a new member and at least two members
+        starts = np.flatnonzero(np.concatenate([[True], new_keys[1:] != new_keys[:-1]]))
+        n_new = np.diff(np.append(starts, new_keys.size))
+        touched = new_keys[starts]
+        del starts, new_keys, new_owners
+        lo = np.searchsorted(self._keys, touched, side="left")
+        size = np.searchsorted(self._keys, touched, side="right") - lo
+        keep = size >= 2
+        touched, lo, size, n_new = touched[keep], lo[keep], size[keep], n_new[keep]
+        old_size = size - n_new
+        is_anchor = (touched >> np.uint64(60)) == np.uint64(_K_ANCHOR)
+        policy = _policies(is_anchor, size)
+
+        # pairs with a new member, from every group's policy as of now
+        exact = ~is_anchor & (policy == _ALL)
+        exact_hubs = ~is_anchor & (policy == _HUBS)
+        candidates = [
+            np.unique(self._group_pairs(lo[exact], size[exact], n_before)),
+            np.unique(self._hub_pairs(lo[exact_hubs], size[exact_hubs], n_before)),
+        ]
+        # anchors: a pair scores 2 per shared small group, 1 per large group it
+        # shares with a hub of it (many records share common phrases with a long hub)
+        anchors = is_anchor & (policy == _ALL)
+        anchor_hubs = is_anchor & (policy == _HUBS)
+        all_codes, all_counts = np.unique(
+            self._group_pairs(lo[anchors], size[anchors], n_before), return_counts=True
+        )
+        hub_codes, hub_counts = np.unique(
+            self._hub_pairs(lo[anchor_hubs], size[anchor_hubs], n_before), return_counts=True
+        )
+        codes, where = np.unique(np.concatenate([all_codes, hub_codes]), return_inverse=True)
+        points = np.bincount(where, weights=np.concatenate([2 * all_counts, hub_counts]))
+        candidates.append(codes[points >= 2 * MIN_SHARED_ANCHORS])
+        del all_codes, all_counts, hub_codes, hub_counts, codes, where, points
+        candidates.append(self._citation_pairs(items))
+
+        # pairs of older records this group found and no longer finds: still found?
+        recheck: set[int] = set()
+        if n_before:
+            old_policy = _policies(is_anchor, old_size)
+            was_all = (old_size >= 2) & (old_policy == _ALL) & (policy != _ALL)
+            was_hubs = (old_size >= 2) & (old_policy == _HUBS)
+            seen: set[tuple[int, ...]] = set()
+            for g in np.flatnonzero(was_all):
+                members = self._owners[lo[g] : lo[g] + size[g]]
+                old = tuple(sorted(members[members < n_before].tolist()))
+                if old not in seen:
+                    seen.add(old)
+                    recheck |= self._edge_pairs_among(old)
+            if was_hubs.any():
+                groups = np.flatnonzero(was_hubs)
+                before = self._group_hubs(lo[groups], size[groups], below=n_before)
+                now = self._group_hubs(lo[groups], size[groups])
+                for k, g in enumerate(groups.tolist()):
+                    hubs_now = set(now[k].tolist()) if policy[g] == _HUBS else set()
+                    dropped = set(before[k].tolist()) - hubs_now - {-1}
+                    if not dropped:
+                        continue
+                    members = self._owners[lo[g] : lo[g] + size[g]]
+                    old = set(members[members < n_before].tolist())
+                    for h in dropped:
+                        recheck |= {_pair(h, m) for m in self._adj[h] & old}
+
+        codes = np.unique(np.concatenate(candidates))
+        for code in codes.tolist():
+            self._verify(code)
+        cache: dict[int, set[int]] = {}
+        for code in sorted(recheck):
+            if code in self._edges and not self._supported(code >> 32, code & 0xFFFFFFFF, cache):
+                self._drop_edge(code)
+
+    def _update_hub_order(self) -> None:
+        """Position of every record in the order hubs are taken in: longest text first,
+        then by id (a total order, so a group's hubs depend on its members only)."""
+        live = [it for it in self._items if it is not None]
+        order = sorted(live, key=lambda it: (-it.n_shingles, it.id))
+        self._hub_rank = np.full(len(self._items), np.iinfo(np.int64).max, dtype=np.int64)
+        self._hub_rank[[it.idx for it in order]] = np.arange(len(order))
+
+    def _group_hubs(self, lo: np.ndarray, size: np.ndarray, below: int | None = None) -> np.ndarray:
+        """The KEY_GROUP_HUBS hubs of each group [lo, lo + size), shape (groups, hubs),
+        -1 where a group has fewer; ``below``: among members with a smaller index only."""
+        hubs = np.full((lo.size, KEY_GROUP_HUBS), -1, dtype=np.int64)
+        if not lo.size:
+            return hubs
+        gid = np.repeat(np.arange(lo.size), size)
+        starts = np.repeat(lo - np.concatenate([[0], np.cumsum(size)[:-1]]), size)
+        members = self._owners[starts + np.arange(gid.size)]
+        if below is not None:
+            keep = members < below
+            gid, members = gid[keep], members[keep]
+        order = np.lexsort((self._hub_rank[members], gid))
+        gid, members = gid[order], members[order]
+        first = np.searchsorted(gid, gid, side="left")
+        rank = np.arange(gid.size) - first
+        sel = rank < KEY_GROUP_HUBS
+        hubs[gid[sel], rank[sel]] = members[sel]
+        return hubs
+
+    def _group_pairs(self, lo: np.ndarray, size: np.ndarray, n_before: int) -> np.ndarray:
+        """Pair codes of all member pairs of the groups [lo, lo + size) with a new member."""
+        out = [np.zeros(0, dtype=np.uint64)]
+        for s in np.unique(size).tolist():
+            sel = lo[size == s]
+            members = self._owners[sel[:, None] + np.arange(s)]
+            iu, ju = np.triu_indices(s, 1)
+            a, b = members[:, iu].ravel(), members[:, ju].ravel()
+            first, second = np.minimum(a, b), np.maximum(a, b)
+            keep = second >= n_before
+            out.append(
+                (first[keep].astype(np.uint64) << np.uint64(32)) | second[keep].astype(np.uint64)
+            )
+        return np.concatenate(out)
+
+    def _hub_pairs(self, lo: np.ndarray, size: np.ndarray, n_before: int) -> np.ndarray:
+        """Pair codes of each member of the groups [lo, lo + size) with the group's hubs,
+        where one of the two is new."""
+        out = [np.zeros(0, dtype=np.uint64)]
+        if not lo.size:
+            return out[0]
+        hubs = self._group_hubs(lo, size)
+        gid = np.repeat(np.arange(lo.size), size)
+        starts = np.repeat(lo - np.concatenate([[0], np.cumsum(size)[:-1]]), size)
+        members = self._owners[starts + np.arange(gid.size)]
+        for k in range(KEY_GROUP_HUBS):
+            hub = hubs[gid, k]
+            first, second = np.minimum(members, hub), np.maximum(members, hub)
+            keep = (hub >= 0) & (members != hub) & (second >= n_before)
+            out.append(
+                (first[keep].astype(np.uint64) << np.uint64(32)) | second[keep].astype(np.uint64)
+            )
+        return np.concatenate(out)
+
+    def _edge_pairs_among(self, members: Iterable[int]) -> set[int]:
+        found = set()
+        group = set(members)
+        for m in group:
+            for n in self._adj[m]:
+                if n in group and m < n:
+                    found.add(_pair(m, n))
+        return found
+
+    def _citation_pairs(self, items: list[_Item]) -> np.ndarray:
+        for item in items:
+            for key in item.own_keys:
+                self._owners_of.setdefault(key, []).append(item.idx)
+            for key in item.cited_keys:
+                self._citers_of.setdefault(key, []).append(item.idx)
+        codes = set()
+        for item in items:
+            for key in item.cited_keys:
+                codes.update(
+                    _pair(item.idx, o) for o in self._owners_of.get(key, ()) if o != item.idx
+                )
+            for key in item.own_keys:
+                codes.update(
+                    _pair(item.idx, c) for c in self._citers_of.get(key, ()) if c != item.idx
+                )
+        return np.array(sorted(codes), dtype=np.uint64)
+
+    def _group_of(self, key: np.uint64) -> tuple[int, int]:
+        lo = int(np.searchsorted(self._keys, key, side="left"))
+        return lo, int(np.searchsorted(self._keys, key, side="right")) - lo
+
+    def _supported(self, i: int, j: int, cache: dict | None = None) -> bool:
+        """Whether a pair is found by some key group's policy, anchors or a citation.
+        ``cache``: hubs per key, valid while the key index does not change."""
+        x, y = self._items[i], self._items[j]
+        if x.cited_keys & y.own_keys or y.cited_keys & x.own_keys:
+            return True
+        shared = np.intersect1d(x.keys, y.keys, assume_unique=True)
+        if not shared.size:
+            return False
+        lo = np.searchsorted(self._keys, shared, side="left")
+        size = np.searchsorted(self._keys, shared, side="right") - lo
+        is_anchor = (shared >> np.uint64(60)) == np.uint64(_K_ANCHOR)
+        policy = _policies(is_anchor, size)
+        if ((policy == _ALL) & ~is_anchor).any():
+            return True
+        points = 2 * int(np.count_nonzero((policy == _ALL) & is_anchor))
+        for g in np.flatnonzero(policy == _HUBS):
+            key = int(shared[g])
+            hubs = cache.get(key) if cache is not None else None
+            if hubs is None:
+                hubs = set(self._group_hubs(lo[g : g + 1], size[g : g + 1])[0].tolist())
+                if cache is not None:
+                    cache[key] = hubs
+            if i in hubs or j in hubs:
+                if not is_anchor[g]:
+                    return True
+                points += 1
+        return points >= 2 * MIN_SHARED_ANCHORS
+
+    def _verify(self, code: int) -> None:
+        i, j = code >> 32, code & 0xFFFFFFFF
+        edge = _relate(self._items[i], self._items[j])
+        if edge is None:
+            return
+        self._edges[code] = edge
+        self._adj[i].add(j)
+        self._adj[j].add(i)
+        self._dirty.update((i, j))
+
+    def _drop_edge(self, code: int) -> None:
+        i, j = code >> 32, code & 0xFFFFFFFF
+        del self._edges[code]
+        self._adj[i].discard(j)
+        self._adj[j].discard(i)
+        self._dirty.update((i, j))
+
+    def _remove(self, idx: int) -> None:
+        """Take a record out (it is being replaced) and restore what its presence hid:
+        pairs of groups that change policy or hubs without it."""
+        item = self._items[idx]
+        for n in list(self._adj[idx]):
+            self._drop_edge(_pair(idx, n))
+        old_story = self._story_of.get(idx)
+        if old_story in self._stories:
+            for m in self._stories.pop(old_story).members:
+                self._dirty.add(m)
+                self._story_of.pop(m, None)
+                self._roles.pop(m, None)
+        self._dirty.discard(idx)
+        before = []
+        for key in item.keys:
+            lo, size = self._group_of(key)
+            anchor = int(key >> np.uint64(60)) == _K_ANCHOR
+            policy = int(_policies(np.array([anchor]), np.array([size]))[0])
+            hubs = self._group_hubs(np.array([lo]), np.array([size]))[0]
+            before.append((key, anchor, policy, set(hubs.tolist())))
+        keep = self._owners != idx
+        self._keys, self._owners = self._keys[keep], self._owners[keep]
+        for key in item.own_keys:
+            self._owners_of[key].remove(idx)
+        for key in item.cited_keys:
+            self._citers_of[key].remove(idx)
+        self._items[idx] = None
+        del self._by_id[item.id]
+        del self._adj[idx]
+        self._update_hub_order()
+
+        codes: set[int] = set()
+        for key, anchor, old_policy, old_hubs in before:
+            lo, size = self._group_of(key)
+            policy = int(_policies(np.array([anchor]), np.array([size]))[0])
+            rest = self._owners[lo : lo + size].tolist()
+            if policy == _ALL and old_policy != _ALL:
+                codes |= {_pair(a, b) for k, a in enumerate(rest) for b in rest[k + 1 :]}
+            elif policy == _HUBS:
+                hubs = self._group_hubs(np.array([lo]), np.array([size]))[0].tolist()
+                if old_policy != _HUBS or set(hubs) != old_hubs:
+                    codes |= {_pair(h, m) for h in hubs if h >= 0 for m in rest if m != h}
+        cache: dict[int, set[int]] = {}
+        for code in sorted(codes):
+            if code not in self._edges and self._supported(code >> 32, code & 0xFFFFFFFF, cache):
+                self._verify(code)
+
+    # -- stories --------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        if not self._dirty:
+            return
+        seen: set[int] = set()
+        for start in sorted(self._dirty):
+            if start in seen or self._items[start] is None:
+                continue
+            component = {start}
+            stack = [start]
+            while stack:
+                for n in self._adj[stack.pop()]:
+                    if n not in component:
+                        component.add(n)
+                        stack.append(n)
+            seen |= component
+            for m in component:
+                old = self._story_of.pop(m, None)
+                if old is not None:
+                    self._stories.pop(old, None)
+            for story in _cluster(self._items, self._edges, self._adj, sorted(component)):
+                self._stories[story.story_id] = story
+                for m in story.members:
+                    self._story_of[m] = story.story_id
+                for m, role in story.info.pop("_roles").items():
+                    self._roles[m] = role
+        self._dirty.clear()
+
+
+def story_clusters(
+    records: Iterable[Mapping[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(stories, relations, roles) of a set of records, in one call."""
+    index = StoryIndex()
+    index.add(records)
+    return index.stories(), index.relations(), index.roles()
+
+
+# --- clustering one component ------------------------------------------------------------
+
+
+class _UnionFind:
+    def __init__(self, members: Iterable[int]) -> None:
+        self.parent = {m: m for m in members}
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, x: int, y: int) -> None:
+        rx, ry = self.find(x), self.find(y)
+        if rx != ry:
+            self.parent[max(rx, ry)] = min(rx, ry)
+
+
+def _edge(edges: Mapping[int, _Edge], i: int, j: int) -> _Edge | None:
+    return edges.get(_pair(i, j))
+
+
+def _is_compilation(r: _Item, strong: list[_Item], edges: Mapping[int, _Edge]) -> bool:
+    """Whether an article quotes earlier records from at least two disjoint regions
+    of its text. A quote whose region meets two disjoint regions of others (an
+    earlier copy of R itself) does not join them."""
+    if r.kind != "article" or not r.n_shingles:
+        return False
+    quotes, small = [], False
+    for x in strong:
+        if x.time and r.time and x.time > r.time:
+            continue  # published after R: R cannot be quoting it
+        quotes.append(x)
+        shared = edges[_pair(r.idx, x.idx)].containment * min(r.n_shingles, x.n_shingles)
+        small |= shared < 0.5 * r.n_shingles
+    if len(quotes) < 2 or not small:
+        return False  # quotes covering more than half of R each all overlap
+    per_segment = np.maximum(np.bincount(r.fp.segments, minlength=r.fp.n_segments), 1)
+    regions = set()
+    for x in quotes:
+        mask = shared_mask(r.fp.shingles, x.fp.shingles)
+        covered = np.bincount(r.fp.segments[mask], minlength=r.fp.n_segments)
+        region = frozenset(np.flatnonzero(covered >= SEGMENT_COVERED_SHARE * per_segment).tolist())
+        if region:
+            regions.add(region)
+    regions = sorted(regions, key=sorted)
+    spanning = {
+        a
+        for a in regions
+        if any(
+            not (b & c) and a & b and a & c
+            for b, c in itertools.combinations([x for x in regions if x != a], 2)
+        )
+    }
+    core = [a for a in regions if a not in spanning]
+    uf = _UnionFind(range(len(core)))
+    for k, m in itertools.combinations(range(len(core)), 2):
+        if core[k] & core[m]:
+            uf.union(k, m)
+    return len({uf.find(k) for k in range(len(core))}) >= 2
+
+
+def _cluster(
+    items: list[_Item | None],
+    edges: Mapping[int, _Edge],
+    adj: Mapping[int, set[int]],
+    component: list[int],
+) -> list[_Story]:
+    comp_edges = [(i, j, edges[_pair(i, j)]) for i in component for j in adj[i] if i < j]
+    strong_nbrs: dict[int, list[_Item]] = {i: [] for i in component}
+    for i, j, e in comp_edges:
+        if e.strong:
+            strong_nbrs[i].append(items[j])
+            strong_nbrs[j].append(items[i])
+    compilations = {
+        i
+        for i in component
+        if len(strong_nbrs[i]) >= 2 and _is_compilation(items[i], strong_nbrs[i], edges)
+    }
+
+    # units: strong edges, not through compilations (which keep their own copies)
+    uf = _UnionFind(component)
+    for i, j, e in comp_edges:
+        if not e.strong:
+            continue
+        if (i in compilations) != (j in compilations):
+            continue
+        if i in compilations and e.relation == "partial_reprint":
+            continue
+        uf.union(i, j)
+    units: dict[int, list[int]] = {}
+    for i in component:
+        units.setdefault(uf.find(i), []).append(i)
+    unit_rank = {u: min(items[m].rank for m in ms) for u, ms in units.items()}
+
+    # attachment: each unit to the one earlier unit it shares the strongest edge with
+    best: dict[int, tuple[float, tuple]] = {}
+    target: dict[int, int] = {}
+    for _i, _j, e in comp_edges:
+        ui, uj = uf.find(e.a), uf.find(e.b)
+        if ui == uj:
+            continue
+        for u, v in ((ui, uj), (uj, ui)):
+            if unit_rank[v] >= unit_rank[u]:
+                continue
+            current = best.get(u)
+            if (
+                current is None
+                or e.score > current[0]
+                or (e.score == current[0] and unit_rank[v] < current[1])
+            ):
+                best[u] = (e.score, unit_rank[v])
+                target[u] = v
+
+    def root(u: int) -> int:
+        while u in target:
+            u = target[u]
+        return u
+
+    groups: dict[int, list[int]] = {}
+    for u, ms in units.items():
+        groups.setdefault(root(u), []).extend(ms)
+    return [
+        _describe(items, edges, adj, sorted(ms, key=lambda m: items[m].id))
+        for ms in groups.values()
+    ]
+
+
+_ROLE_PRIORITY = {"reprint": 0, "partial_reprint": 1, "commentary": 2, "related": 3}
+
+
+def _role_from_edge(e: _Edge, m: int) -> str:
+    if e.relation in ("duplicate", "reprint"):
+        return "reprint"
+    if e.relation == "partial_reprint":
+        return "partial_reprint" if e.b == m else "reprint"
+    return e.relation
+
+
+def _describe(
+    items: list[_Item | None],
+    edges: Mapping[int, _Edge],
+    adj: Mapping[int, set[int]],
+    members: list[int],
+) -> _Story:
+    """Origin, first publication, counts, roles and novelty of one story."""
+    its = [items[m] for m in members]
+    member_set = set(members)
+    story_id = "s" + hashlib.blake2b(its[0].id.encode("utf-8"), digest_size=8).hexdigest()
+
+    by_url: dict[str, list[int]] = {}
+    for it in its:
+        for url in it.urls:
+            by_url.setdefault(url, []).append(it.idx)
+    declared = dict.fromkeys(members, 0)
+    for it in its:
+        for target in {t for url in it.origin_links for t in by_url.get(url, ())} - {it.idx}:
+            declared[target] += 1
+    strong_degree = {
+        m: sum(1 for n in adj[m] if n in member_set and edges[_pair(m, n)].strong) for m in members
+    }
+    official = [it for it in its if it.official or declared[it.idx]]
+    official_origin = (
+        min(official, key=lambda it: (-declared[it.idx], -strong_degree[it.idx], it.rank))
+        if official
+        else None
+    )
+    origin = official_origin or min(its, key=lambda it: it.rank)
+
+    articles = [it for it in its if it.kind == "article"]
+    dated = sorted((it for it in articles if it.time), key=lambda it: (it.time, it.id))
+    first = dated[0] if dated else None
+    if official_origin is not None and official_origin.url:
+        origin_url = official_origin.url
+    else:
+        links = sorted(u for it in its for u in it.origin_urls)
+        origin_url = max(sorted(set(links)), key=links.count) if links else None
+
+    roles: dict[int, tuple[str, int | None, float]] = {}
+    novelty_order = sorted((it for it in its if it.time), key=lambda it: (it.time, it.id))
+    novelty = {it.idx: round(100 * NOVELTY_DECAY**k) for k, it in enumerate(novelty_order)}
+    for it in its:
+        if it is origin:
+            role, score = "origin", 1.0
+        elif origin.idx in adj[it.idx]:
+            e = edges[_pair(it.idx, origin.idx)]
+            role, score = _role_from_edge(e, it.idx), e.score
+        else:
+            options = []
+            for n in adj[it.idx] & member_set:
+                e = edges[_pair(it.idx, n)]
+                r = _role_from_edge(e, it.idx)
+                options.append((_ROLE_PRIORITY[r], -e.score, items[n].id, r))
+            best = min(options) if options else (0, 0.0, "", "related")
+            role, score = best[3], -best[1]
+        roles[it.idx] = (role, novelty.get(it.idx), score)
+
+    sites = sorted({it.site for it in its})
+    titled = official_origin or first or origin
+    info = {
+        "story_id": story_id,
+        "title": titled.title or origin.title,
+        "members": [it.id for it in sorted(its, key=lambda it: it.rank)],
+        "origin": origin.id,
+        "official_origin": official_origin.id if official_origin else None,
+        "official_origin_url": origin_url,
+        "first_published_at": first.time if first else None,
+        "first_site": first.site if first else None,
+        "first_id": first.id if first else None,
+        "n_records": len(its),
+        "n_articles": len(articles),
+        "n_sites": len(sites),
+        "sites": sites,
+        "_roles": roles,
+    }
+    return _Story(story_id=story_id, members=members, info=info)

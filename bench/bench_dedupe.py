@@ -1,0 +1,352 @@
+"""Benchmark of story clustering on a synthetic corpus made from real text.
+
+    python bench/bench_dedupe.py            # 100,000 documents
+    python bench/bench_dedupe.py --n 5000   # a quick run
+
+The corpus: the clauses of the five seed documents and of the recorded real pages
+(newsmon/data) are recombined into distinct base documents (sentences of 1-4
+random clauses, paragraphs of 3-7 sentences, about 1,200 characters a document, digits redrawn and about one
+character in six replaced by a character of the corpus -- the pool has only a
+few thousand clauses, so without this every clause would recur in hundreds of
+"different" documents, far more shared text than unrelated news has), each the
+origin of a reprint group of known membership. The other members of a group are copies
+with another site's header or footer boilerplate, punctuation edits, sentence
+edits (clauses replaced, dropped or added), truncations to 55-90%, partial
+reprints of a 25-45% section, or several of these. Group sizes are 1 + a
+geometric number (mean 3.3), with a few groups of 80-150 members; boilerplate
+comes from a small set of templates, so it is shared by thousands of documents.
+
+Measured: wall time and peak memory (max RSS) of ``story_clusters`` on the whole
+corpus, pairwise precision and recall of the stories against the known groups
+(a pair is positive when both documents are in one story / one group), and the
+same on a slice of ``--baseline-n`` documents for the naive baseline: exact
+Jaccard and containment of all pairs (a sparse document x shingle product),
+pairs with containment >= REPRINT_CONTAINMENT linked, connected components.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import re
+import resource
+import sys
+import time
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+
+import lxml.html
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from analysis.normalize import display_text, matching_text
+from analysis.shingles import SHINGLE_SIZE, shingle_hashes
+from analysis.stories import REPRINT_CONTAINMENT, story_clusters
+
+DATA = Path(str(resources.files("newsmon") / "data"))
+
+#: body of each recorded page (XPath of its paragraphs), or None: ground-truth text
+REAL_PAGES = {
+    "sina/sina_finance_roll_2018-12-28_doc-ihqfskcn2160999.html": "//div[@id='artibody']//p",
+    "sina/sina_finance_usstock_2019-09-09_doc-iicezzrq4681677.html": "//div[@id='artibody']//p",
+    "sina/sina_tech_2019-09-11_doc-iicezzrq4972166.html": "//div[@id='artibody']//p",
+    "sina/sina_news_2019-11-25_doc-iihnzahi3275702.html": "//div[@id='article']//p",
+    "sina/sina_news_2024-05-10_doc-inausehc2630922.html": "//div[@id='article']//p",
+    "sina/sina_news_2024-05-16_doc-inavmmfi1968342.html": "//div[@id='article']//p",
+    "sina/sina_finance_forex_2016-05-25_doc-ifxsktkp9337164.html": "//div[@id='artibody']//p",
+    "ithome/ithome_article_2025-07-08_0-866-661.html": "//div[@id='paragraph']//p",
+    "gov/govcn_gongbao_2007-23_npc_decision_pagegen2023.html": "//div[@id='UCAP-CONTENT']//p",
+    "gov/shanxi_gov_cn_article_2019.html": "//div[@class='TRS_Editor']",
+    "gov/kepu_gov_cn_2023-12-01_content_1755244.html": None,
+    "labeled/cwced_jl_gov_cn_2022-01-27_notice.html": None,
+    "labeled/cwced_nmg_gov_cn_2022-02-11_t20220211_2004628.html": None,
+    "labeled/cwced_bynr_gov_cn_2022-02-11.html": None,
+    "labeled/cwced_sina_chanye_2005_gb2312.html": None,
+}
+
+OUTLETS = [
+    "新浪财经",
+    "IT之家",
+    "澎湃新闻",
+    "界面新闻",
+    "第一财经",
+    "证券时报",
+    "中国证券报",
+    "21世纪经济报道",
+    "每日经济新闻",
+    "经济观察网",
+]
+HEADERS = [
+    "来源：{o}",
+    "原标题：{t}",
+    "（本文来自{o}）",
+    "{o}讯",
+    "本文转载自{o}，版权归原作者所有。",
+    "【{o}】",
+]
+FOOTERS = [
+    "免责声明：本文仅代表作者本人观点，与本网站无关。其原创性以及文中陈述文字和内容未经本站证实，对本文以及其中全部或者部分内容、文字的真实性、完整性、及时性本站不作任何保证或承诺，请读者仅作参考。",
+    "声明：本文内容仅供参考，不构成投资建议。投资有风险，入市需谨慎。",
+    "（本文来源：{o}）",
+    "更多精彩内容，请关注{o}官方账号。",
+    "文章转载自{o}，如有侵权请联系删除。",
+    "未经授权，禁止转载。欢迎分享至朋友圈。",
+]
+SITES = ["sina", "ithome", "unknown", "unknown", "unknown"]
+#: share of the characters of a source clause replaced in a base document
+CHAR_SUBSTITUTION = 0.15
+_CLAUSE = re.compile(r"[^，。；！？：、\n]{4,40}")
+
+
+def real_texts() -> list[str]:
+    texts = []
+    for path in sorted((DATA / "seeds").glob("*.txt")):
+        raw = path.read_text(encoding="utf-8")
+        if raw.lstrip().startswith("---"):
+            body = re.sub(r"\A\s*---\n.*?\n---\n", "", raw, count=1, flags=re.S)
+            root = lxml.html.fragment_fromstring(body, create_parent="div")
+            raw = "\n".join(p.text_content() for p in root.iter("p"))
+        texts.append(display_text(raw))
+    truth = {}
+    for name in ("magic_html_benchmark_groundtruth_subset.json", "cwced_groundtruth_subset.json"):
+        truth.update(json.loads((DATA / "real" / "labeled" / name).read_text(encoding="utf-8")))
+    for name, xpath in REAL_PAGES.items():
+        if xpath is None:
+            texts.append(display_text(truth[name]["content"]))
+        else:
+            root = lxml.html.fromstring((DATA / "real" / name).read_bytes())
+            texts.append(display_text("\n".join(p.text_content() for p in root.xpath(xpath))))
+    return texts
+
+
+def clause_pool(texts: list[str]) -> list[str]:
+    return sorted({m.group(0).strip() for t in texts for m in _CLAUSE.finditer(t)} - {""})
+
+
+class Corpus:
+    """Synthetic reprint groups; ``records`` and the group of each record."""
+
+    def __init__(self, n: int, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.pool = clause_pool(real_texts())
+        self.chars = [ch for clause in self.pool for ch in clause if "\u4e00" <= ch <= "\u9fff"]
+        self.records: list[dict] = []
+        self.groups: list[int] = []
+        group = 0
+        while len(self.records) < n:
+            size = 1 + min(int(self.rng.expovariate(1 / 2.3)), 40)
+            if self.rng.random() < 0.002:
+                size = self.rng.randint(80, 150)
+            size = min(size, n - len(self.records))
+            self._group(group, size)
+            group += 1
+
+    def _clause(self) -> str:
+        """A source clause with its digits redrawn and about one character in six
+        replaced by a character drawn from the corpus: real wording, but a new text."""
+        rng = self.rng
+        out = []
+        for ch in rng.choice(self.pool):
+            if ch.isdigit():
+                out.append(str(rng.randint(0, 9)))
+            elif rng.random() < CHAR_SUBSTITUTION:
+                out.append(rng.choice(self.chars))
+            else:
+                out.append(ch)
+        return "".join(out)
+
+    def _sentence(self) -> str:
+        k = self.rng.randint(1, 4)
+        return "，".join(self._clause() for _ in range(k)) + "。"
+
+    def _base(self) -> list[str]:
+        n_par = max(2, int(self.rng.lognormvariate(2.0, 0.5)))
+        return [
+            "".join(self._sentence() for _ in range(self.rng.randint(3, 7))) for _ in range(n_par)
+        ]
+
+    def _variant(self, paras: list[str], title: str) -> list[str]:
+        rng = self.rng
+        kind = rng.random()
+        out = list(paras)
+        if kind < 0.15:
+            return out
+        if kind < 0.40 or kind > 0.95:
+            outlet = rng.choice(OUTLETS)
+            if rng.random() < 0.7:
+                out.insert(0, rng.choice(HEADERS).format(o=outlet, t=title))
+            if rng.random() < 0.7:
+                out.append(rng.choice(FOOTERS).format(o=outlet))
+            if kind < 0.40:
+                return out
+        if kind < 0.55 or kind > 0.95:
+            share = rng.uniform(0.02, 0.1)
+            out = [
+                "".join(rng.choice("、；") if c == "，" and rng.random() < share else c for c in p)
+                for p in out
+            ]
+            if kind < 0.55:
+                return out
+        if kind < 0.70 or kind > 0.95:
+            edited = []
+            for p in out:
+                sents = re.findall(r"[^。]*。", p) or [p]
+                for _ in range(max(1, len(sents) // 8)):
+                    j = rng.randrange(len(sents))
+                    action = rng.random()
+                    if action < 0.4:
+                        sents[j] = self._sentence()
+                    elif action < 0.7 and len(sents) > 1:
+                        sents.pop(j)
+                    else:
+                        sents.insert(j, self._sentence())
+                edited.append("".join(sents))
+            return edited
+        text_len = sum(map(len, out))
+        if kind < 0.85:  # truncation
+            keep, acc = [], 0
+            for p in out:
+                keep.append(p)
+                acc += len(p)
+                if acc >= rng.uniform(0.55, 0.9) * text_len:
+                    break
+            return keep
+        # a partial reprint of a 25-45% section
+        share = rng.uniform(0.25, 0.45)
+        start = rng.randrange(len(out))
+        keep, acc = [], 0
+        for p in out[start:] + out[:start]:
+            keep.append(p)
+            acc += len(p)
+            if acc >= share * text_len:
+                break
+        return keep
+
+    def _group(self, group: int, size: int) -> None:
+        rng = self.rng
+        paras = self._base()
+        title = paras[0][:20]
+        t0 = 1_600_000_000 + rng.randrange(100_000_000)
+        for k in range(size):
+            text = "\n".join(paras if k == 0 else self._variant(paras, title))
+            when = t0 + (0 if k == 0 else rng.randrange(60, 3 * 86400))
+            rid = f"{rng.getrandbits(48):012x}"
+            self.records.append(
+                {
+                    "id": rid,
+                    "site": rng.choice(SITES),
+                    "kind": "article",
+                    "title": title,
+                    "text": text,
+                    "published_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)),
+                    "document_date": None,
+                    "source": None,
+                    "url": f"https://example.com/{rid}",
+                    "canonical_url": None,
+                    "content_hash": rid,
+                    "origin_links": [],
+                    "cited_titles": [],
+                    "doc_number": None,
+                }
+            )
+            self.groups.append(group)
+
+
+def pair_scores(predicted: list, truth: list) -> tuple[float, float]:
+    """Pairwise precision and recall of a clustering against the true groups."""
+
+    def pairs(counts) -> int:
+        return sum(c * (c - 1) // 2 for c in counts)
+
+    both = pairs(Counter(zip(predicted, truth, strict=True)).values())
+    pred = pairs(Counter(predicted).values())
+    true = pairs(Counter(truth).values())
+    return (both / pred if pred else 1.0), (both / true if true else 1.0)
+
+
+def story_labels(records: list[dict]) -> tuple[list[str], float]:
+    start = time.perf_counter()
+    _stories, _relations, roles = story_clusters(records)
+    elapsed = time.perf_counter() - start
+    return [roles[r["id"]]["story_id"] for r in records], elapsed
+
+
+def naive_labels(records: list[dict]) -> tuple[list[int], float]:
+    """All-pairs exact containment (sparse product), linked at REPRINT_CONTAINMENT."""
+    start = time.perf_counter()
+    rows, cols = [], []
+    for i, r in enumerate(records):
+        m = matching_text(r["text"], already_display=True)
+        h = np.unique(shingle_hashes(m)) if len(m) >= SHINGLE_SIZE else np.zeros(0, np.uint32)
+        rows.append(np.full(h.size, i))
+        cols.append(h.astype(np.int64))
+    rows_a, cols_a = np.concatenate(rows), np.concatenate(cols)
+    _, col_ids = np.unique(cols_a, return_inverse=True)
+    x = sp.csr_matrix((np.ones(rows_a.size, dtype=np.float32), (rows_a, col_ids)))
+    sizes = np.asarray(x.sum(axis=1)).ravel()
+    inter = (x @ x.T).tocoo()
+    smaller = np.minimum(sizes[inter.row], sizes[inter.col])
+    keep = (inter.row < inter.col) & (inter.data >= REPRINT_CONTAINMENT * np.maximum(smaller, 1))
+    n = len(records)
+    graph = sp.coo_matrix((np.ones(keep.sum()), (inter.row[keep], inter.col[keep])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return labels.tolist(), time.perf_counter() - start
+
+
+def max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000, help="documents in the corpus")
+    parser.add_argument("--baseline-n", type=int, default=5_000, help="documents for the baseline")
+    parser.add_argument("--seed", type=int, default=20220708)
+    args = parser.parse_args(argv)
+
+    start = time.perf_counter()
+    corpus = Corpus(args.n, args.seed)
+    chars = sum(len(r["text"]) for r in corpus.records)
+    print(
+        f"corpus: {len(corpus.records)} documents in {max(corpus.groups) + 1} groups, "
+        f"{chars / 1e6:.1f} M characters, {len(corpus.pool)} source clauses, "
+        f"built in {time.perf_counter() - start:.1f} s"
+    )
+    gc.collect()
+    rss_before = max_rss_mib()
+
+    labels, elapsed = story_labels(corpus.records)
+    precision, recall = pair_scores(labels, corpus.groups)
+    rss_peak = max_rss_mib()
+    print(
+        f"stories: {len(corpus.records)} documents in {elapsed:.1f} s "
+        f"({len(corpus.records) / elapsed:.0f} documents/s), {len(set(labels))} stories"
+    )
+    print(f"peak memory (max RSS): {rss_peak:.0f} MiB (corpus alone: {rss_before:.0f} MiB)")
+    print(f"pairwise precision {precision:.4f}, recall {recall:.4f}")
+
+    m = min(args.baseline_n, len(corpus.records))
+    sl = corpus.records[:m]
+    truth = corpus.groups[:m]
+    ours, ours_time = story_labels(sl)
+    naive, naive_time = naive_labels(sl)
+    p1, r1 = pair_scores(ours, truth)
+    p2, r2 = pair_scores(naive, truth)
+    print(f"slice of {m} documents:")
+    print(f"  stories:        {ours_time:7.2f} s, precision {p1:.4f}, recall {r1:.4f}")
+    print(f"  naive all-pairs:{naive_time:7.2f} s, precision {p2:.4f}, recall {r2:.4f}")
+    scale = (len(corpus.records) / m) ** 2
+    print(
+        f"  time ratio naive/stories on the slice: {naive_time / ours_time:.1f}; "
+        f"naive extrapolated to {len(corpus.records)} documents (quadratic): "
+        f"{naive_time * scale:.0f} s = {naive_time * scale / elapsed:.1f} x the stories run"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
