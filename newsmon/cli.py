@@ -51,6 +51,11 @@ def import_cmd(state: State, paths: tuple[Path, ...]) -> None:
 
     db = state.db()
     report = import_files(db, paths)
+    if report.counts["new"] or report.counts["updated"]:
+        from newsmon.pipeline import update_stories
+
+        result = update_stories(db)
+        click.echo(f"stories: {result['stories']} from {result['articles']} articles")
     for err in report.errors:
         click.echo(f"Error: {err}", err=True)
     c = report.counts
