@@ -106,6 +106,12 @@ SETTINGS: dict[str, Setting] = {
         _url_or_empty, 'an http(s) URL or ""', "replay site replacing every live host"
     ),
     "crawl.follow_origin": Setting(_bool, "true or false", "follow declared origins"),
+    "crawl.retry_after_max_s": Setting(
+        _positive_number, "a number of seconds > 0", "longest Retry-After wait"
+    ),
+    "crawl.retry_backoff_s": Setting(
+        _positive_number, "a number of seconds > 0", "first retry back-off"
+    ),
     "prices.provider": Setting(
         lambda v: v in ("yfinance", "csv"), '"yfinance" or "csv"', "price source"
     ),

@@ -1,0 +1,98 @@
+"""Scrapy settings, built from newsmon's configuration: every crawl default lives here.
+
+`scrapy crawl SPIDER` (scrapy.cfg points here) and `newsmon crawl SPIDER` both read
+this module. The newsmon configuration is loaded once, as the CLI loads it: defaults,
+then a user file ($NEWSMON_CONFIG or ./newsmon.toml), then NEWSMON_DB and
+NEWSMON_BASE_URL. Components read these values in from_crawler only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from config import Config, load_config, validate
+
+#: set by crawler.runner: the exact configuration of the caller, as JSON
+FROZEN_CONFIG_ENV = "NEWSMON_CONFIG_JSON"
+
+if os.environ.get(FROZEN_CONFIG_ENV):
+    _config = Config(json.loads(Path(os.environ[FROZEN_CONFIG_ENV]).read_text(encoding="utf-8")))
+    validate(_config)
+else:
+    _config = load_config()
+
+BOT_NAME = "newsmon"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- politeness --------------------------------------------------------------------------
+_user_agent = _config["crawl.user_agent"]
+_contact = _config["crawl.contact_url"]
+if _contact and _contact not in _user_agent:
+    _user_agent = f"{_user_agent} (+{_contact})"
+#: honest User-Agent with a contact URL, sent to robots.txt too
+USER_AGENT = _user_agent
+ROBOTSTXT_OBEY = _config["crawl.obey_robots"]
+DOWNLOAD_DELAY = float(_config["crawl.download_delay"])
+#: each wait varies by ±50%, so requests do not arrive in lockstep
+DOWNLOAD_DELAY_JITTER = 0.5
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = int(_config["crawl.concurrent_per_domain"])
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = float(CONCURRENT_REQUESTS_PER_DOMAIN)
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+#: no control port is opened by a crawl
+REMOTE_CONTROL_ENABLED = False
+
+# --- limits ------------------------------------------------------------------------------
+DOWNLOAD_TIMEOUT = float(_config["crawl.timeout_s"])
+#: the size cap: larger responses are cancelled and reported as failures
+DOWNLOAD_MAXSIZE = int(_config["crawl.max_response_bytes"])
+DOWNLOAD_WARNSIZE = max(1, DOWNLOAD_MAXSIZE // 2)
+#: a body shorter than its Content-Length is an error (retried), not a page
+DOWNLOAD_FAIL_ON_DATALOSS = True
+REDIRECT_MAX_TIMES = 5
+
+# --- retries -----------------------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = int(_config["crawl.retries"])
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+#: Retry-After on 429/503 is honoured up to this many seconds
+NEWSMON_RETRY_AFTER_MAX = float(_config["crawl.retry_after_max_s"])
+#: back-off before the n-th retry: NEWSMON_RETRY_BACKOFF * 2 ** (n - 1), capped as above
+NEWSMON_RETRY_BACKOFF = float(_config["crawl.retry_backoff_s"])
+
+DOWNLOADER_MIDDLEWARES = {
+    # the built-in retry is replaced by one with back-off and Retry-After
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidatePipeline": 100,
+    "crawler.pipelines.StorePipeline": 300,
+    "crawler.pipelines.RawPagePipeline": 400,
+    "crawler.pipelines.CrawlRunPipeline": 900,
+}
+
+# --- newsmon -----------------------------------------------------------------------------
+NEWSMON_DB = _config.db_path
+NEWSMON_BUSY_TIMEOUT_MS = int(_config["database.busy_timeout_ms"])
+#: the replay site standing in for every live host ("" = live)
+NEWSMON_BASE_URL = _config["crawl.base_url"]
+NEWSMON_FOLLOW_ORIGIN = _config["crawl.follow_origin"]
+#: one table per spider, as in config/sources.toml
+NEWSMON_SOURCES = _config.get("sources", {})
+#: fetch stored article URLs again (newsmon crawl --refresh)
+NEWSMON_REFRESH = False
+#: a crawl that has not finished after this many seconds is closed ("failed"); 0 = no limit
+CLOSESPIDER_TIMEOUT = 0
+
+# --- engine ------------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

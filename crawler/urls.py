@@ -1,0 +1,71 @@
+"""Live URLs and the URLs actually fetched.
+
+With [crawl] base_url set (the local replay site), every live URL is fetched at
+``{base_url}/{host}{path}``: the live host becomes the first path segment. Records are
+always stored with the live URL; spiders resolve links against the live URL of the
+page they read, so only the request layer ever sees the replay address.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+
+def _base(base_url: str | None) -> str:
+    return (base_url or "").rstrip("/")
+
+
+def to_fetch_url(live_url: str, base_url: str | None) -> str:
+    """The URL to request for a live URL: unchanged without a base URL."""
+    base = _base(base_url)
+    if not base:
+        return live_url
+    parts = urlsplit(live_url)
+    if not parts.hostname:
+        raise ValueError(f"not an absolute URL: {live_url!r}")
+    host = parts.netloc.split("@")[-1].lower()
+    path = parts.path or "/"
+    return urlunsplit(urlsplit(f"{base}/{host}{path}")._replace(query=parts.query, fragment=""))
+
+
+def to_live_url(fetch_url: str, base_url: str | None, scheme: str = "https") -> str:
+    """The live URL a fetched URL stands for (inverse of to_fetch_url).
+
+    The replay path does not keep the live scheme: ``scheme`` (https unless told) is used.
+    """
+    base = _base(base_url)
+    if not base or not fetch_url.startswith(base + "/"):
+        return fetch_url
+    parts = urlsplit(fetch_url)
+    base_path = urlsplit(base).path.rstrip("/")
+    rest = parts.path[len(base_path) :].lstrip("/")
+    host, _, path = rest.partition("/")
+    return urlunsplit((scheme, host, "/" + path, parts.query, ""))
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def domain_allowed(host: str, allowed_domains: list[str] | tuple[str, ...]) -> bool:
+    """True when host is one of the domains or a subdomain of one."""
+    host = host.lower().rstrip(".")
+    for domain in allowed_domains:
+        domain = domain.lower().strip(".")
+        if domain and (host == domain or host.endswith("." + domain)):
+            return True
+    return False
+
+
+def url_allowed(url: str, allowed_domains: list[str] | tuple[str, ...]) -> bool:
+    """An http(s) URL on one of the allowed domains; an empty list allows nothing."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    return domain_allowed(parts.hostname, allowed_domains)
+
+
+def absolute(href: str, page_url: str) -> str:
+    """A link as written on a page, resolved against the page's live URL, fragment dropped."""
+    joined = urljoin(page_url, href.strip())
+    return urlunsplit(urlsplit(joined)._replace(fragment=""))
