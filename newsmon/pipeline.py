@@ -105,7 +105,9 @@ def update_stories(db: Database) -> dict[str, int]:
     }
 
 
-def analyze(db: Database, config: Any, echo: Echo = lambda _: None) -> dict[str, Any]:
+def analyze(
+    db: Database, config: Any, echo: Echo = lambda _: None, day: str | None = None
+) -> dict[str, Any]:
     """Stories, then tags, then reactions: everything derived brought up to date."""
     out: dict[str, Any] = {"stories": update_stories(db)}
     echo(
@@ -171,12 +173,24 @@ def digest_data(db: Database, day: str, *, top: int = 20) -> dict[str, Any]:
                 }
             )
         stocks = [
-            {"code": t["code"], "name": t.get("name"), "confidence": t.get("relevance"), "reason": _evidence_text(t.get("evidence"))}
+            {
+                "code": t["code"],
+                "name": t.get("name"),
+                "confidence": t.get("relevance"),
+                "reason": _evidence_text(t.get("evidence")),
+            }
             for t in load_tags(db, story_id=s["id"])
             if t["kind"] == "stock"
         ]
-        strongest = max((abs((x["reaction"] or {}).get("t_stat") or 0) for x in sector_rows), default=0.0)
-        rank = (s.get("n_sites") or 0) * 10 + (s.get("n_articles") or 0) + (5 if origin else 0) + min(strongest, 20)
+        strongest = max(
+            (abs((x["reaction"] or {}).get("t_stat") or 0) for x in sector_rows), default=0.0
+        )
+        rank = (
+            (s.get("n_sites") or 0) * 10
+            + (s.get("n_articles") or 0)
+            + (5 if origin else 0)
+            + min(strongest, 20)
+        )
         out_stories.append(
             {
                 "id": s["id"],

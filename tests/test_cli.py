@@ -19,9 +19,13 @@ def all_commands(group=cli, prefix=()):
             yield from all_commands(command, (*prefix, name))
 
 
-@pytest.mark.parametrize("path,command", list(all_commands()), ids=lambda v: " ".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    "path,command", list(all_commands()), ids=lambda v: " ".join(v) if isinstance(v, tuple) else ""
+)
 def test_every_command_has_help_with_an_example(path, command):
-    assert command.help and "Example" in command.help, f"newsmon {' '.join(path)} has no help example"
+    assert command.help and "Example" in command.help, (
+        f"newsmon {' '.join(path)} has no help example"
+    )
 
 
 def test_sql_refuses_drop_and_table_survives(tmp_path):
@@ -30,7 +34,9 @@ def test_sql_refuses_drop_and_table_survives(tmp_path):
     result = run("sql", "drop table articles", db=db)
     assert result.exit_code == 1
     assert "read-only" in result.output
-    assert json.loads(run("sql", "select count(*) as n from articles", "--json", db=db).output) == [{"n": 5}]
+    assert json.loads(run("sql", "select count(*) as n from articles", "--json", db=db).output) == [
+        {"n": 5}
+    ]
 
 
 def test_sql_error_is_one_line(tmp_path):

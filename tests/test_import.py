@@ -25,7 +25,9 @@ def sql(db, query):
 
 def article(db, prefix):
     """The article imported from the seed file whose name starts with prefix."""
-    rows = sql(db, f"select * from articles where json_extract(meta, '$.import_file') like '{prefix}%'")
+    rows = sql(
+        db, f"select * from articles where json_extract(meta, '$.import_file') like '{prefix}%'"
+    )
     assert len(rows) == 1
     return rows[0]
 
@@ -77,12 +79,17 @@ def test_search_two_characters_finds_the_plans(imported):
 
 def test_sina_stock_tags_with_anchor_words(imported):
     tags = json.loads(article(imported, "001")["site_stock_tags"])
-    assert {(t["code"], t["anchor"]) for t in tags} == {("sz300024", "机器人"), ("sz300832", "新产业")}
+    assert {(t["code"], t["anchor"]) for t in tags} == {
+        ("sz300024", "机器人"),
+        ("sz300832", "新产业"),
+    }
 
 
 def test_ithome_origin_link_to_shanghai_gov(imported):
     links = json.loads(article(imported, "004")["origin_links"])
-    assert any(link["url"].startswith("https://www.shanghai.gov.cn/nw12344/20220708/") for link in links)
+    assert any(
+        link["url"].startswith("https://www.shanghai.gov.cn/nw12344/20220708/") for link in links
+    )
 
 
 def test_sina_declared_origin(imported):
@@ -115,7 +122,19 @@ def test_bad_files_reported_and_others_imported(tmp_path):
     db = tmp_path / "x.db"
     CliRunner().invoke(cli, ["--db", str(db), "import", str(SEEDS[0])])
     before = sql(db, "select * from articles")
-    result = CliRunner().invoke(cli, ["--db", str(db), "import", str(empty), str(binary), str(bad_date), str(nobody), str(SEEDS[1])])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            str(db),
+            "import",
+            str(empty),
+            str(binary),
+            str(bad_date),
+            str(nobody),
+            str(SEEDS[1]),
+        ],
+    )
     assert result.exit_code == 1
     for bad in (empty, binary, bad_date, nobody):
         assert f"{bad}:" in result.output

@@ -23,7 +23,9 @@ def roles(db):
 
 
 def by_file(db, prefix):
-    return db.execute("select id from articles where json_extract(meta, '$.import_file') like ?", [prefix + "%"]).fetchone()[0]
+    return db.execute(
+        "select id from articles where json_extract(meta, '$.import_file') like ?", [prefix + "%"]
+    ).fetchone()[0]
 
 
 def test_one_story(stored):
@@ -32,7 +34,13 @@ def test_one_story(stored):
 
 @pytest.mark.parametrize(
     "prefix,role",
-    [("003", "origin"), ("004", "reprint"), ("000", "partial_reprint"), ("001", "commentary"), ("002", "related")],
+    [
+        ("003", "origin"),
+        ("004", "reprint"),
+        ("000", "partial_reprint"),
+        ("001", "commentary"),
+        ("002", "related"),
+    ],
 )
 def test_roles(stored, prefix, role):
     members, _ = roles(stored)
