@@ -1,0 +1,111 @@
+"""site_for_url and parse_page: the parser chosen by URL, generic fallback, generic sites."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DATA
+
+from crawler.extract.dispatch import parse_page, site_for_url
+from crawler.extract.generic import parse_generic
+
+
+@pytest.mark.parametrize(
+    "url,site",
+    [
+        ("https://finance.sina.com.cn/roll/2022-07-08/doc-x.shtml", "sina"),
+        ("https://finance.sina.cn/2022-07-08/detail-x.d.html", "sina"),
+        ("https://www.ithome.com/0/866/661.htm", "ithome"),
+        ("https://www.gov.cn/zhengce/content/202609/content_1.htm", "gov_cn"),
+        ("https://www.shanghai.gov.cn/nw12344/20220708/ab.html", "shanghai_gov"),
+        ("https://sheitc.sh.gov.cn/cyfz/20220708/x.html", "government"),
+        ("http://xxgk.jl.gov.cn/szf/gkml/x.html", "government"),
+        ("https://www.example.com/news/a.html", "unknown"),
+        ("https://sina.com.cn.example.com/a", "unknown"),
+        (None, "unknown"),
+    ],
+)
+def test_site_for_url(url, site):
+    assert site_for_url(url) == site
+
+
+GB_URL = "http://chanye.finance.sina.com.cn/sm/2005-03-21/244339.shtml"
+OLD = parse_page(
+    (DATA / "real/labeled/cwced_sina_chanye_2005_gb2312.html").read_bytes(),
+    GB_URL,
+    {"Content-Type": "text/html; charset=utf-8"},
+)
+
+
+def test_fallback_parser_named():
+    assert OLD.parser == "sina+generic"
+
+
+def test_fallback_keeps_the_site_parsers_title():
+    assert OLD.title == "四年前中500万现穷困潦倒 一夜暴富后如何经营"
+
+
+def test_fallback_keeps_the_site_parsers_time():
+    assert OLD.published_at == "2005-03-21T03:21:00Z"
+
+
+def test_fallback_text_from_trafilatura():
+    assert "彩票" in OLD.text and "\ufffd" not in OLD.text
+
+
+def test_fallback_no_longer_misses_text():
+    assert "text" not in OLD.missing
+
+
+def test_fallback_reason_in_meta():
+    assert OLD.meta["fallback"].startswith("sina: no article body")
+
+
+def test_fallback_declared_source_from_the_text():
+    assert OLD.source == "尹娟"
+
+
+def test_site_parser_used_when_it_finds_a_body():
+    record = parse_page(
+        (DATA / "real/ithome/ithome_article_2025-07-08_0-866-661.html").read_bytes(),
+        "https://www.ithome.com/0/866/661.htm",
+    )
+    assert record.parser == "ithome"
+
+
+def test_government_host_uses_the_gov_parser():
+    record = parse_page(
+        (DATA / "real/gov/shanxi_gov_cn_article_2019.html").read_bytes(),
+        "https://www.shanxi.gov.cn/yw/sxyw/201909/t20190918_693227.shtml",
+    )
+    assert (record.parser, record.site) == ("gov_cn", "government")
+
+
+UNKNOWN = parse_page(
+    (DATA / "real/gov/kepu_gov_cn_2023-12-01_content_1755244.html").read_bytes(),
+    "https://www.example.com/politics/content_1755244.html",
+)
+
+
+def test_unknown_site_generic():
+    assert (UNKNOWN.site, UNKNOWN.parser) == ("unknown", "generic")
+
+
+def test_generic_text():
+    assert "新华社上海11月30日电" in UNKNOWN.text
+
+
+def test_generic_day_only_date_precision():
+    assert UNKNOWN.meta.get("published_at_precision") == "day"
+
+
+def test_generic_title():
+    assert UNKNOWN.title.startswith("习近平主持召开深入推进长三角一体化发展座谈会")
+
+
+def test_generic_empty_page_says_text_missing():
+    assert "text" in parse_generic("<html><body></body></html>", "https://www.example.com/").missing
+
+
+def test_non_html_raises_a_clear_error():
+    with pytest.raises(ValueError, match="not an HTML page"):
+        parse_page(b"%PDF-1.7\n...", "https://www.example.com/a.pdf")

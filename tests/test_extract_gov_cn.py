@@ -1,0 +1,255 @@
+"""Government pages (www.gov.cn and provincial sites) and gov.cn's list formats."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DATA
+
+from crawler.extract import common
+from crawler.extract.gov_cn import (
+    parse_gov_cn,
+    parse_gov_cn_json_feed,
+    parse_gov_cn_list,
+    parse_government,
+    policy_table,
+)
+
+GOV = DATA / "real/gov"
+LAB = DATA / "real/labeled"
+
+GONGBAO = parse_gov_cn(
+    (GOV / "govcn_gongbao_2007-23_npc_decision_pagegen2023.html").read_bytes(),
+    "https://www.gov.cn/gongbao/content/2007/content_711039.htm",
+)
+SHANXI = parse_gov_cn(
+    (GOV / "shanxi_gov_cn_article_2019.html").read_bytes(),
+    "https://www.shanxi.gov.cn/yw/sxyw/201909/t20190918_693227.shtml",
+)
+KEPU = parse_government(
+    (GOV / "kepu_gov_cn_2023-12-01_content_1755244.html").read_bytes(),
+    "http://www.kepu.gov.cn/politics/2023-12/01/content_1755244.html",
+)
+JL = parse_government(
+    (LAB / "cwced_jl_gov_cn_2022-01-27_notice.html").read_bytes(),
+    "http://xxgk.jl.gov.cn/szf/gkml/202201/t20220128_8389416.html",
+)
+NMG = parse_government(
+    (LAB / "cwced_nmg_gov_cn_2022-02-11_t20220211_2004628.html").read_bytes(),
+    "https://www.nmg.gov.cn/zwyw/jrgz/202202/t20220211_2004628.html",
+)
+BYNR = parse_government(
+    (LAB / "cwced_bynr_gov_cn_2022-02-11.html").read_bytes(),
+    "https://www.bynr.gov.cn/xwzx/zwdt/202202/t20220211_484856.html",
+)
+
+
+def test_gov_cn_site():
+    assert GONGBAO.site == "gov_cn"
+
+
+def test_gov_cn_title_from_title_tag_without_site_name():
+    assert (
+        GONGBAO.title.startswith("全国人民代表大会常务委员会关于批准财政部发行特别国债")
+        and "中国政府网" not in GONGBAO.title
+    )
+
+
+def test_gov_cn_firstpublishedtime_in_shanghai_time():
+    assert GONGBAO.published_at == "2007-08-20T15:59:59Z"
+
+
+def test_gov_cn_raw_time_kept():
+    assert GONGBAO.published_at_candidates == {"firstpublishedtime": "2007-08-20-23:59:59"}
+
+
+def test_gov_cn_last_modified():
+    assert GONGBAO.meta["last_modified"] == "2007-08-20T15:59:59Z"
+
+
+def test_gov_cn_manuscript_id():
+    assert GONGBAO.meta["manuscript_id"] == "711039"
+
+
+def test_gov_cn_body_past_the_stray_closing_html_tag():
+    assert "批准发行15500亿元特别国债购买外汇" in GONGBAO.text
+
+
+def test_gov_cn_meta_author_is_the_editor():
+    assert GONGBAO.editor == "马娟"
+
+
+def test_gov_cn_cited_title():
+    assert GONGBAO.cited_titles == [
+        "国务院关于提请审议财政部发行特别国债购买外汇及调整2007年末国债余额限额的议案"
+    ]
+
+
+def test_provincial_page_site():
+    assert SHANXI.site == "government"
+
+
+def test_article_title_meta():
+    assert SHANXI.title == "山西品牌丝路行（南美站）正式启动"
+
+
+def test_pubdate_meta():
+    assert SHANXI.published_at == "2019-09-17T22:23:00Z"
+
+
+def test_content_source():
+    assert SHANXI.source == "山西日报"
+
+
+def test_trs_editor_body():
+    assert SHANXI.text.startswith("图为山西品牌丝路行（南美站）启动仪式。")
+
+
+def test_relative_image_made_absolute():
+    assert SHANXI.images == ["https://www.shanxi.gov.cn/yw/sxyw/201909/W020190918234243033577.jpg"]
+
+
+def test_visible_time_when_no_meta():
+    assert KEPU.published_at == "2023-12-01T06:43:00Z"
+
+
+def test_source_shown_near_the_title():
+    assert KEPU.source == "新华社"
+
+
+def test_title_heading_when_no_meta():
+    assert KEPU.title == "习近平主持召开深入推进长三角一体化发展座谈会"
+
+
+def test_policy_table_issuer():
+    assert JL.issuer == "吉林省人民政府"
+
+
+def test_policy_table_doc_number():
+    assert JL.doc_number == "吉政明电〔2022〕1号"
+
+
+def test_policy_table_document_date():
+    assert JL.document_date == "2022-01-27"
+
+
+def test_publication_is_the_pubdate_not_the_document_date():
+    assert JL.published_at == "2022-01-27T16:00:00Z"
+
+
+def test_document_kind():
+    assert JL.kind == "document"
+
+
+def test_topic_in_meta():
+    assert JL.meta["topic"] == "环境监测、保护与治理;通告"
+
+
+def test_pdf_and_word_attachments():
+    assert [(a.url, a.anchor) for a in JL.attachments] == [
+        ("http://xxgk.jl.gov.cn/PDFfile/202201/8389416.pdf", "pdf下载"),
+        ("http://xxgk.jl.gov.cn/PDFfile/202201/8389416.doc", "word下载"),
+    ]
+
+
+def test_body_not_the_metadata_table():
+    assert not JL.text.startswith("索") and "特此通告。" in JL.text
+
+
+def test_article_title_with_markup_stripped():
+    assert BYNR.title == "为现代化巴彦淖尔建设凝聚强大智慧和力量——热烈祝贺市政协五届一次会议开幕"
+
+
+def test_editor_next_to_the_source():
+    assert BYNR.editor == "苏亮"
+
+
+def test_longest_trs_editor_is_the_body_not_the_footer():
+    assert "ICP" not in BYNR.text and BYNR.text.startswith("新征程催人奋进")
+
+
+def test_trs_ueditor_body():
+    assert NMG.text.startswith("自治区财政厅传出最新消息")
+
+
+def test_article_kind_without_document_fields():
+    assert NMG.kind == "article"
+
+
+def test_label_cell_table_as_built_for_government_pages():
+    html = (
+        "<table><tr><td class='label'>发文机关：</td><td>上海市人民政府办公厅</td></tr>"
+        "<tr><td class='label'>发文字号：</td><td>沪府办发〔2022〕12号</td></tr></table>"
+    )
+    assert policy_table(common.parse_document(f"<html><body>{html}</body></html>")) == {
+        "发文机关": "上海市人民政府办公厅",
+        "发文字号": "沪府办发〔2022〕12号",
+    }
+
+
+def test_page_without_body_still_gives_a_record():
+    record = parse_gov_cn(
+        "<html><head><title>t</title></head><body></body></html>", "https://www.gov.cn/a.htm"
+    )
+    assert record.missing["text"].startswith("no article body")
+
+
+def test_non_html_raises():
+    with pytest.raises(ValueError):
+        parse_gov_cn(b"[1, 2]", "https://www.gov.cn/a.json")
+
+
+# --- list formats -------------------------------------------------------------------------------
+
+LIST = parse_gov_cn_list(
+    (GOV / "govcn_zhengce_index_list_fragment_2026-09.html").read_text(encoding="utf-8"),
+    "https://www.gov.cn/zhengce/",
+)
+FEED = parse_gov_cn_json_feed(
+    (GOV / "govcn_yaowen_liebiao_json_trimmed_2026-10-03.json").read_bytes(),
+    "https://www.gov.cn/yaowen/liebiao/YAOWENLIEBIAO.json",
+)
+
+
+def test_list_items_count():
+    assert len(LIST) == 8
+
+
+def test_list_first_item():
+    assert LIST[0] == {
+        "url": "https://www.gov.cn/zhengce/content/202609/content_7082492.htm",
+        "title": "国务院办公厅关于发展体育赛事激发消费活力的意见",
+        "date": "2026-09-30",
+    }
+
+
+def test_list_relative_link_resolved():
+    assert LIST[2]["url"] == "https://www.gov.cn/zhengce/202609/content_7082364.htm"
+
+
+def test_list_skips_the_side_links_without_li():
+    assert all("/content_" in row["url"] for row in LIST)
+
+
+def test_json_feed_items():
+    assert [row["url"] for row in FEED] == [
+        "https://www.gov.cn/yaowen/liebiao/202610/content_7082621.htm",
+        "https://www.gov.cn/lianbo/202610/content_7082619.htm",
+    ]
+
+
+def test_json_feed_date():
+    assert FEED[1]["date"] == "2026-10-03"
+
+
+def test_json_feed_title():
+    assert FEED[1]["title"] == "国庆假期第二天全国道路交通总体平稳有序"
+
+
+def test_malformed_json_feed():
+    with pytest.raises(ValueError, match="malformed JSON"):
+        parse_gov_cn_json_feed(b'[{"TITLE": "x", "URL": ', "https://www.gov.cn/x.json")
+
+
+def test_json_feed_of_another_shape():
+    with pytest.raises(ValueError, match="expected an array"):
+        parse_gov_cn_json_feed(b'"just a string"', "https://www.gov.cn/x.json")
