@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DATA, SEEDS
 
+from conftest import DATA, SEEDS
 from crawler.extract.archive import parse_archive
 
 NOTICE = "https://www.shanghai.gov.cn/nw12344/20220708/ab632a9b29b04ed2adce2dbcb789412c.html"

@@ -6,8 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA
 
+from conftest import DATA
 from crawler.replay import replay_server
 from newsmon.cli import cli
 

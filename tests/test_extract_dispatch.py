@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from crawler.extract.dispatch import parse_page, site_for_url
 from crawler.extract.generic import parse_generic
 

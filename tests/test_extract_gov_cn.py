@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from crawler.extract import common
 from crawler.extract.gov_cn import (
     parse_gov_cn,

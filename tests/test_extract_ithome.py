@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from crawler.extract.ithome import parse_ithome
 
 URL = "https://www.ithome.com/0/866/661.htm"

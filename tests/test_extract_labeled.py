@@ -8,8 +8,8 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from crawler.extract.dispatch import parse_page
 
 REAL = DATA / "real"

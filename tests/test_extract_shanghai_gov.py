@@ -4,8 +4,8 @@ newsmon/data/real/shanghai_gov (see its MANIFEST.tsv: documented shapes, not rec
 from __future__ import annotations
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from crawler.extract.shanghai_gov import parse_shanghai_gov, parse_shanghai_gov_policy_json
 
 SH = DATA / "real/shanghai_gov"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DATA
 
+from conftest import DATA
 from crawler.extract.sina import parse_sina
 
 SINA = DATA / "real/sina"

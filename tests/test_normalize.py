@@ -1,5 +1,3 @@
-from conftest import DATA
-
 from analysis.normalize import (
     display_text,
     fold_width,
@@ -9,6 +7,7 @@ from analysis.normalize import (
     restore_cjk_punctuation,
     unify_quotes,
 )
+from conftest import DATA
 
 PDF_TEXT = (DATA / "seeds" / "003_e286d102a3ad82b6.txt").read_text(encoding="utf-8")
 

@@ -5,8 +5,8 @@ the seed files gives (parse_archive + record_to_row)."""
 from __future__ import annotations
 
 import pytest
-from conftest import SEEDS
 
+from conftest import SEEDS
 from crawler.replay import replay_server
 from crawler.replay.harness import replay_config, stored
 from crawler.runner import run_crawl

@@ -13,7 +13,6 @@ from importlib import resources
 import lxml.html
 import numpy as np
 import pytest
-from conftest import DATA
 from datasketch import MinHash
 
 from analysis.evaluation import DEDUPE_EVAL_DIR, dedupe_eval_set
@@ -34,6 +33,7 @@ from analysis.stories import (
     story_clusters,
     title_key,
 )
+from conftest import DATA
 
 SEED_FACTS = {
     "000": {

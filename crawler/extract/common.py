@@ -604,7 +604,9 @@ def choose_time(record: ArticleRecord, order: Iterable[str], rule: str) -> None:
         record.meta["published_date"] = moment.astimezone(SHANGHAI).date().isoformat()
         record.meta["published_at_from"] = key
         record.meta["published_at_precision"] = "day"
-        record.missing.setdefault("published_at", f"the page gives a day only ({key}), no time of day")
+        record.missing.setdefault(
+            "published_at", f"the page gives a day only ({key}), no time of day"
+        )
         return
     reason = (
         "no publication time on the page"

@@ -157,9 +157,13 @@ def check_stored(crawled: Crawled, *, sites: dict | tuple | str) -> list[dict]:
         assert article is not None, f"not stored: {row['live_url']}"
         assert article["title"].strip(), f"no title: {row['live_url']}"
         assert article["text"].strip(), f"no text: {row['live_url']}"
-        if len(row["published"]) == 10:  # the page gives a day only: kept as a date, no time made up
+        if (
+            len(row["published"]) == 10
+        ):  # the page gives a day only: kept as a date, no time made up
             assert article["published_at"] is None, f"made-up time of {row['live_url']}"
-            assert article["meta"]["published_date"] == row["published"], f"day of {row['live_url']}"
+            assert article["meta"]["published_date"] == row["published"], (
+                f"day of {row['live_url']}"
+            )
         elif row["published"]:
             assert article["published_at"] and re.match(ISO_UTC_RE, article["published_at"]), (
                 f"publication time {article['published_at']!r} of {row['live_url']}"
