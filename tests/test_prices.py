@@ -1,0 +1,391 @@
+"""Recorded price layouts -> one canonical frame; returns that never fill a gap."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+
+from analysis.prices import (
+    ISSUES_ATTR,
+    MISSING_ATTR,
+    PRICE_COLUMNS,
+    canonical_ticker,
+    close_panel,
+    daily_returns,
+    empty_prices,
+    is_index,
+    load_price_file,
+    parse_baostock,
+    parse_yfinance,
+    sniff_layout,
+)
+from conftest import DATA
+
+MARKET = DATA / "market"
+SAMLEON_002045 = MARKET / "samleon_daily_002045_2022-05_2022-08.csv"
+CHOICE = MARKET / "choice_csi300_000300SH_daily_2022-04_2022-09.csv"
+TUSHARE = MARKET / "tushare_index_daily_000300SH_2022-04_2022-09.csv"
+AKSHARE_002045 = MARKET / "akshare_hist_qfq_002045_2022-05_2022-08.csv"
+BAOSTOCK = MARKET / "baostock_daily_raw_6tickers_2022-01-04_2022-02-11.csv"
+YAHOO = MARKET / "yahoo_csv_sse_composite_000001SS_2022-05_2022-08.csv"
+CHINEXT = MARKET / "yummyhe_chinext_399006_daily_2022-05_2022-08.csv"
+CROSS = MARKET / "samleon_daily_all_ashares_2022-07-01_2022-07-15.csv"
+RECORDED_YF = MARKET / "recorded" / "yfinance_download_000001SS_1d_2022-05-05_2022-09-01.csv"
+
+DAY0 = pd.Timestamp("2022-07-08")
+
+
+def row(frame: pd.DataFrame, ticker: str, day: str) -> pd.Series:
+    got = frame[(frame["ticker"] == ticker) & (frame["date"] == pd.Timestamp(day))]
+    assert len(got) == 1
+    return got.iloc[0]
+
+
+def canonical(rows: list[dict]) -> pd.DataFrame:
+    """A tiny canonical frame: missing columns NaN / 'none' / 'test'."""
+    frame = pd.DataFrame(rows)
+    frame["date"] = pd.to_datetime(frame["date"])
+    for col in ("open", "high", "low", "volume", "amount"):
+        if col not in frame:
+            frame[col] = np.nan
+    if "adjusted" not in frame:
+        frame["adjusted"] = "none"
+    frame["source"] = "test"
+    return frame[PRICE_COLUMNS]
+
+
+# ---------------------------------------------------------------- tickers
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("sz.002045", "002045.SZ"),
+        ("sz002045", "002045.SZ"),
+        ("002045.SZ", "002045.SZ"),
+        ("002045", "002045.SZ"),
+        ("600000", "600000.SS"),
+        ("sh.600000", "600000.SS"),
+        ("000300.SH", "000300.SS"),
+        ("000300SH", "000300.SS"),
+        ("000300.SS", "000300.SS"),
+        ("399006", "399006.SZ"),
+        ("688981", "688981.SS"),
+        ("430047", "430047.BJ"),
+        # a bare 000001 is Ping An Bank, not the SSE Composite
+        ("000001", "000001.SZ"),
+    ],
+)
+def test_canonical_ticker(raw, expected):
+    assert canonical_ticker(raw) == expected
+
+
+def test_canonical_ticker_rejects_junk():
+    with pytest.raises(ValueError, match="not an A-share code"):
+        canonical_ticker("AAPL")
+    with pytest.raises(ValueError, match="cannot tell the exchange"):
+        canonical_ticker("123456")
+
+
+def test_is_index():
+    assert is_index("000300.SS") and is_index("399006.SZ") and is_index("000001.SS")
+    assert not is_index("000001.SZ") and not is_index("600000.SS")
+
+
+# ---------------------------------------------------------------- layouts
+
+
+def test_samleon_layout_and_quirks():
+    frame = load_price_file(SAMLEON_002045)
+    assert list(frame.columns) == PRICE_COLUMNS
+    assert set(frame["ticker"]) == {"002045.SZ"}
+    assert frame["date"].is_monotonic_increasing  # the file is newest first
+    assert frame["date"].is_unique  # the duplicated 2022-07-08 row is gone
+    assert len(frame) == 84
+    day = row(frame, "002045.SZ", "2022-07-08")
+    assert (day["open"], day["high"], day["low"], day["close"]) == (8.20, 9.00, 8.18, 9.00)
+    # 'volume' in the file is turnover in CNY
+    assert day["amount"] == pytest.approx(212786929.76)
+    assert np.isnan(day["volume"])
+    assert (day["adjusted"], day["source"]) == ("none", "samleon")
+    issues = frame.attrs[ISSUES_ATTR]
+    assert issues == [
+        {
+            "kind": "duplicate_row",
+            "ticker": "002045.SZ",
+            "date": "2022-07-08",
+            "detail": "exact copy dropped",
+        }
+    ]
+
+
+def test_conflicting_duplicate_keeps_one_and_reports():
+    text = (
+        "date,volume,low,close,open,high\n"
+        "2022-07-08,100.0,8.18,9.00,8.20,9.00\n"
+        "2022-07-08,100.0,8.18,8.99,8.20,9.00\n"
+        "2022-07-07,50.0,8.12,8.18,8.12,8.26\n"
+    )
+    frame = load_price_file(io.StringIO(text), ticker="002045")
+    assert frame["close"].tolist() == [8.18, 9.00]
+    (issue,) = frame.attrs[ISSUES_ATTR]
+    assert issue["kind"] == "conflicting_duplicate"
+    assert issue["date"] == "2022-07-08"
+    assert "9" in issue["detail"] and "8.99" in issue["detail"]
+
+
+def test_samleon_needs_a_ticker_from_somewhere():
+    text = "date,volume,low,close,open,high\n2022-07-08,1,1,1,1,1\n"
+    with pytest.raises(ValueError, match="ticker="):
+        load_price_file(io.StringIO(text))
+
+
+def test_cross_section():
+    frame = load_price_file(CROSS)
+    assert frame["source"].unique().tolist() == ["samleon_cross"]
+    day = frame[frame["date"] == DAY0]
+    assert len(day) > 4500
+    # codes keep their leading zeros
+    assert row(frame, "000001.SZ", "2022-07-08")["close"] > 0
+    assert row(frame, "002045.SZ", "2022-07-08")["close"] == 9.00
+    assert row(frame, "600000.SS", "2022-07-08")["close"] > 0
+    assert frame["ticker"].str.fullmatch(r"\d{6}\.(SZ|SS|BJ)").all()
+    # the cross-section agrees with the single-stock file
+    single = load_price_file(SAMLEON_002045)
+    both = frame[frame["ticker"] == "002045.SZ"].merge(single, on=["ticker", "date"])
+    assert len(both) == 11
+    np.testing.assert_allclose(both["close_x"], both["close_y"])
+
+
+def test_akshare_layout():
+    frame = load_price_file(AKSHARE_002045)
+    assert frame["adjusted"].unique().tolist() == ["qfq"]  # from the file name
+    day = row(frame, "002045.SZ", "2022-07-08")
+    assert day["close"] == 9.00
+    # 成交量 is in lots of 100 shares
+    raw = pd.read_csv(AKSHARE_002045)
+    lots = raw.loc[raw["日期"] == "2022-07-08", "成交量"].item()
+    assert day["volume"] == lots * 100
+    # qfq as of 2024 equals the raw 2022 prices for this ticker
+    raw_prices = load_price_file(SAMLEON_002045)
+    merged = frame.merge(raw_prices, on=["ticker", "date"])
+    np.testing.assert_allclose(merged["close_x"], merged["close_y"])
+    # turnover agrees with SamLeon's mislabelled 'volume' to the yuan
+    np.testing.assert_allclose(merged["amount_x"], merged["amount_y"], rtol=1e-6)
+
+
+def test_akshare_without_adjustment_is_refused():
+    text = AKSHARE_002045.read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="adjusted="):
+        load_price_file(io.StringIO(text), ticker="002045")
+    frame = load_price_file(io.StringIO(text), ticker="002045", adjusted="qfq")
+    assert frame["adjusted"].unique().tolist() == ["qfq"]
+
+
+def test_baostock_layout():
+    frame = load_price_file(BAOSTOCK)
+    assert set(frame["ticker"]) == {
+        "002045.SZ",
+        "300088.SZ",
+        "002047.SZ",
+        "300433.SZ",
+        "300024.SZ",
+        "300832.SZ",
+    }
+    day = row(frame, "002045.SZ", "2022-01-04")
+    assert (day["close"], day["volume"], day["adjusted"]) == (15.41, 36147019.0, "none")
+    assert day["amount"] == pytest.approx(550166987.39)
+
+
+def test_baostock_suspended_rows_dropped_and_reported():
+    raw = pd.DataFrame(
+        {
+            "date": ["2022-01-04", "2022-01-05"],
+            "code": ["sh.600000", "sh.600000"],
+            "open": ["8.0", "8.1"],
+            "high": ["8.2", "8.1"],
+            "low": ["7.9", "8.1"],
+            "close": ["8.1", "8.1"],
+            "volume": ["1000", "0"],
+            "amount": ["8100", "0"],
+            "adjustflag": ["2", "2"],
+            "tradestatus": ["1", "0"],
+        }
+    )
+    frame = parse_baostock(raw)
+    assert frame["date"].tolist() == [pd.Timestamp("2022-01-04")]
+    assert frame["adjusted"].tolist() == ["qfq"]
+    assert frame.attrs[ISSUES_ATTR][0]["kind"] == "suspended"
+    assert raw["tradestatus"].tolist() == ["1", "0"]  # input untouched
+
+
+def test_tushare_and_choice_agree():
+    tushare = load_price_file(TUSHARE)
+    choice = load_price_file(CHOICE)
+    assert set(tushare["ticker"]) == set(choice["ticker"]) == {"000300.SS"}
+    assert tushare["date"].is_monotonic_increasing
+    assert tushare["open"].isna().all()  # tushare's file has no open
+    pdt.assert_series_equal(
+        tushare.set_index("date")["close"], choice.set_index("date")["close"], check_names=False
+    )
+    day = row(choice, "000300.SS", "2022-07-08")
+    assert day["close"] == 4428.78
+    assert day["volume"] == pytest.approx(1231957.39 * 10_000)  # 万股
+    assert day["amount"] == pytest.approx(30403110.73 * 10_000)  # 万元
+
+
+def test_yahoo_csv_drops_index_volume():
+    frame = load_price_file(YAHOO)
+    assert set(frame["ticker"]) == {"000001.SS"}
+    assert frame["volume"].isna().all()
+    assert frame.attrs[ISSUES_ATTR][0]["kind"] == "index_volume"
+    assert row(frame, "000001.SS", "2022-07-08")["close"] == pytest.approx(3356.080078)
+
+
+def test_yummyhe_chinext():
+    frame = load_price_file(CHINEXT)
+    assert set(frame["ticker"]) == {"399006.SZ"}
+    assert len(frame) == 84
+    assert frame["amount"].isna().all()
+
+
+def test_recorded_yfinance_response_loads_like_the_yahoo_csv():
+    from_yf = load_price_file(RECORDED_YF)
+    from_csv = load_price_file(YAHOO)
+    pdt.assert_frame_equal(
+        from_yf.drop(columns="source"), from_csv.drop(columns="source"), check_dtype=False
+    )
+
+
+def test_parse_yfinance_needs_the_multiindex():
+    with pytest.raises(ValueError, match="MultiIndex"):
+        parse_yfinance(pd.DataFrame({"Close": [1.0]}))
+
+
+def test_unknown_layout_names_file_and_columns():
+    path = MARKET / "eastmoney_industry_tags_all_ashares_asof_2024-06.csv"
+    with pytest.raises(ValueError) as info:
+        load_price_file(path)
+    message = str(info.value)
+    assert "eastmoney_industry_tags" in message
+    assert "总市值" in message
+
+
+def test_sniff_layout():
+    assert sniff_layout(["date", "volume", "low", "close", "open", "high"]) == "samleon"
+    assert sniff_layout(["date", "open", "high", "low", "close", "volume"]) == "yummyhe"
+    assert sniff_layout(["trade_date", "high", "low", "close", "pct_chg"]) == "tushare"
+    assert sniff_layout(["foo", "bar"]) is None
+
+
+def test_loading_does_not_touch_the_buffer_contents():
+    text = SAMLEON_002045.read_text(encoding="utf-8")
+    buffer = io.BytesIO(text.encode("utf-8"))
+    frame = load_price_file(buffer, ticker="002045.SZ")
+    assert len(frame) == 84
+
+
+# ---------------------------------------------------------------- returns
+
+
+def test_daily_returns_empty():
+    returns = daily_returns(empty_prices())
+    assert returns.shape == (0, 0)
+    assert returns.attrs[MISSING_ATTR] == []
+
+
+def test_daily_returns_one_row():
+    prices = canonical([{"ticker": "600000.SS", "date": "2022-07-08", "close": 8.0}])
+    returns = daily_returns(prices)
+    expected = pd.DataFrame(
+        {"600000.SS": [np.nan]},
+        index=pd.DatetimeIndex(pd.to_datetime(["2022-07-08"]), name="date"),
+    )
+    expected.columns.name = "ticker"
+    pdt.assert_frame_equal(returns, expected, check_index_type=False)
+
+
+def test_daily_returns_never_fill_a_gap():
+    prices = canonical(
+        [
+            {"ticker": "AAA.SZ", "date": "2022-07-05", "close": 10.0},
+            {"ticker": "AAA.SZ", "date": "2022-07-06", "close": 11.0},
+            # 07-07 missing for AAA (suspended)
+            {"ticker": "AAA.SZ", "date": "2022-07-08", "close": 12.1},
+            {"ticker": "AAA.SZ", "date": "2022-07-11", "close": 12.1},
+            {"ticker": "BBB.SZ", "date": "2022-07-05", "close": 5.0},
+            {"ticker": "BBB.SZ", "date": "2022-07-06", "close": 5.5},
+            {"ticker": "BBB.SZ", "date": "2022-07-07", "close": 5.0},
+            {"ticker": "BBB.SZ", "date": "2022-07-08", "close": np.nan},
+            {"ticker": "BBB.SZ", "date": "2022-07-11", "close": 5.0},
+        ]
+    )
+    before = prices.copy()
+    returns = daily_returns(prices)
+    pdt.assert_frame_equal(prices, before)  # input not mutated
+    days = pd.to_datetime(["2022-07-05", "2022-07-06", "2022-07-07", "2022-07-08", "2022-07-11"])
+    expected = pd.DataFrame(
+        {
+            "AAA.SZ": [np.nan, 0.1, np.nan, np.nan, 0.0],
+            "BBB.SZ": [np.nan, 0.1, 5.0 / 5.5 - 1, np.nan, np.nan],
+        },
+        index=pd.DatetimeIndex(days, name="date"),
+    )
+    expected.columns.name = "ticker"
+    pdt.assert_frame_equal(returns, expected, check_index_type=False)
+    assert returns.attrs[MISSING_ATTR] == [
+        {"ticker": "AAA.SZ", "date": "2022-07-07"},
+        {"ticker": "BBB.SZ", "date": "2022-07-08"},
+    ]
+
+
+def test_daily_returns_on_a_session_grid():
+    prices = canonical(
+        [
+            {"ticker": "AAA.SZ", "date": "2022-07-06", "close": 10.0},
+            {"ticker": "AAA.SZ", "date": "2022-07-08", "close": 11.0},
+        ]
+    )
+    grid = pd.to_datetime(["2022-07-06", "2022-07-07", "2022-07-08"])
+    returns = daily_returns(prices, sessions=pd.DatetimeIndex(grid))
+    assert returns["AAA.SZ"].isna().all()  # 07-08 spans two sessions
+    assert returns.attrs[MISSING_ATTR] == [{"ticker": "AAA.SZ", "date": "2022-07-07"}]
+
+
+def test_daily_returns_refuse_mixed_adjustments():
+    prices = canonical(
+        [
+            {"ticker": "002045.SZ", "date": "2022-07-07", "close": 8.18, "adjusted": "none"},
+            {"ticker": "002045.SZ", "date": "2022-07-08", "close": 9.0, "adjusted": "qfq"},
+            {"ticker": "600000.SS", "date": "2022-07-08", "close": 8.0, "adjusted": "hfq"},
+        ]
+    )
+    with pytest.raises(ValueError, match=r"002045\.SZ: none, qfq"):
+        daily_returns(prices)
+
+
+def test_daily_returns_refuse_duplicate_days():
+    prices = canonical(
+        [
+            {"ticker": "002045.SZ", "date": "2022-07-08", "close": 9.0},
+            {"ticker": "002045.SZ", "date": "2022-07-08", "close": 9.0},
+        ]
+    )
+    with pytest.raises(ValueError, match="deduplicate"):
+        close_panel(prices)
+
+
+def test_daily_returns_on_recorded_files():
+    prices = pd.concat(
+        [load_price_file(SAMLEON_002045), load_price_file(CHOICE)], ignore_index=True
+    )
+    returns = daily_returns(prices)
+    assert returns.loc[DAY0, "002045.SZ"] == pytest.approx(9.00 / 8.18 - 1)
+    assert returns.loc[DAY0, "000300.SS"] == pytest.approx(4428.78 / 4443.47 - 1)
+    # before 002045's first recorded day: NaN, and not reported as missing
+    assert returns.loc["2022-04-06", "002045.SZ"] != returns.loc["2022-04-06", "002045.SZ"]
+    assert returns.attrs[MISSING_ATTR] == []
