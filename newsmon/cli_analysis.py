@@ -151,4 +151,129 @@ def eval_dedupe(fmt: str) -> None:
     echo_dicts(frame.to_dict(orient="records"), fmt, list(frame.columns))
 
 
-COMMANDS = [analyze, stories, story, eval_group]
+@click.group()
+def prices() -> None:
+    """Daily prices: fetch from the configured provider, or import recorded files.
+
+    \b
+    Example:
+        newsmon prices update
+        newsmon prices import data/market/*.csv
+    """
+
+
+@prices.command(name="update")
+@pass_state
+@handle_errors
+def prices_update(state: State) -> None:
+    """Fetch daily prices of every sector member and benchmark around the stored stories.
+
+    What is stored already is not fetched again; a ticker with no data is named.
+
+    \b
+    Example:
+        newsmon prices update
+    """
+    from newsmon.pipeline import update_prices
+
+    result = update_prices(state.db(), state.config)
+    if result.get("no_data"):
+        click.echo("no data for: " + ", ".join(result["no_data"]), err=True)
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@prices.command(name="import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@pass_state
+@handle_errors
+def prices_import(state: State, paths: tuple[str, ...]) -> None:
+    """Import recorded daily prices (akshare, baostock, tushare, Choice, Yahoo CSV, samleon layouts).
+
+    \b
+    Example:
+        newsmon prices import samleon_daily_002045.csv choice_csi300.csv
+    """
+    from newsmon.pipeline import import_prices
+
+    result = import_prices(state.db(), list(paths))
+    for line in result["issues"]:
+        click.echo(f"note: {line}", err=True)
+    for line in result["errors"]:
+        click.echo(f"Error: {line}", err=True)
+    click.echo(
+        "imported {files} files: {new} new, {updated} updated, {unchanged} unchanged daily bars".format(
+            **result
+        )
+    )
+    if result["errors"]:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option(
+    "--date", "day", metavar="YYYY-MM-DD", help="Only stories whose event session is this day"
+)
+@pass_state
+@handle_errors
+def react(state: State, day: str | None) -> None:
+    """Compute each story x tagged sector's market reaction (the event study) from stored prices.
+
+    \b
+    Example:
+        newsmon react --date 2022-07-08
+    """
+    from newsmon.pipeline import compute_reactions, tag_articles
+
+    db = state.db()
+    tag_articles(db, state.config)
+    result = compute_reactions(db, state.config, day=day)
+    click.echo(json.dumps(result))
+
+
+@click.command()
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="Event session (trading day)")
+@click.option("--story", "story_id", metavar="ID", help="One story")
+@output_options
+@pass_state
+@handle_errors
+def reactions(state: State, day: str | None, story_id: str | None, fmt: str) -> None:
+    """Sector reactions: return, benchmark, abnormal return, CARs, drift, t, members with data.
+
+    Returns are simple daily returns as fractions (0.05 = +5%).
+
+    \b
+    Example:
+        newsmon reactions --date 2022-07-08
+        newsmon reactions --json
+    """
+    from db.analysis import load_reactions
+
+    rows = []
+    for r in load_reactions(state.db(), story_id=story_id, day_shanghai=day):
+        f = r["figures"]
+        rows.append(
+            {
+                "story_id": r["story_id"],
+                "sector": r["sector_id"],
+                "event_time": shanghai(r["event_time"], "%Y-%m-%d %H:%M"),
+                "sector_return": _pct(f.get("sector_return")),
+                "benchmark_return": _pct(f.get("benchmark_return")),
+                "ar_day0": _pct(f.get("ar0")),
+                "car_0_1": _pct(f.get("car_0_1")),
+                "car_0_3": _pct(f.get("car_0_3")),
+                "pre_drift": _pct(f.get("car_m3_m1")),
+                "t_ar0": None if f.get("t_ar0") is None else round(f["t_ar0"], 2),
+                "members": f"{f.get('n_members_with_data')}/{f.get('n_members')}",
+                "notes": "; ".join(f.get("notes") or []),
+            }
+        )
+        if fmt != "table":
+            rows[-1].update({"figures": f})
+    echo_dicts(rows, fmt)
+
+
+def _pct(value):
+    return None if value is None else f"{value * 100:+.2f}%"
+
+
+COMMANDS = [analyze, stories, story, eval_group, prices, react, reactions]

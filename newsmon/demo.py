@@ -62,6 +62,14 @@ def run_demo(config: Config, echo: Callable[[str], None] = print) -> dict[str, A
             result = run_crawl(replayed, spider)
             summary["crawls"][spider] = {"status": result.status, **result.counts}
             echo(f"crawl {spider}: {result.summary()}")
+    stories = pipeline.update_stories(db)
+    echo(f"stories: {stories['stories']} from {stories['articles']} articles")
+    summary["prices"] = pipeline.update_prices(db, replayed)
+    echo(
+        "prices: {new} new, {updated} updated, {unchanged} unchanged daily bars (recorded files)".format(
+            **summary["prices"]
+        )
+    )
     summary.update(pipeline.analyze(db, replayed, echo=echo, day=DEMO_DAY))
     summary["seconds"] = round(time.monotonic() - started, 1)
     echo(f"done in {summary['seconds']} s")

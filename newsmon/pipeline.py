@@ -115,7 +115,381 @@ def analyze(
             **out["stories"]
         )
     )
+    out["tags"] = tag_articles(db, config)
+    echo(
+        "tags: {stock} stock and {sector} sector tags on {articles} articles, {stories} stories".format(
+            **out["tags"]
+        )
+    )
+    out["reactions"] = compute_reactions(db, config, day=day)
+    echo(
+        "reactions: {rows} story x sector rows ({missing} without prices)".format(
+            **out["reactions"]
+        )
+    )
     return out
+
+
+# ---------------------------------------------------------------- tags
+
+
+#: a story's sector tag at or above this relevance gets an event study
+REACTION_MIN_RELEVANCE = 30
+#: the all-A-share list whose short names and codes stock tagging matches
+COMPANY_LIST = "market/eastmoney_industry_tags_all_ashares_asof_2024-06.csv"
+
+
+def load_company_table():
+    """The packaged company list (code, name, ticker) for stock tagging."""
+    from importlib import resources
+
+    import pandas as pd
+
+    from analysis.tagging import company_table
+
+    with (resources.files("newsmon") / "data" / COMPANY_LIST).open("rb") as fh:
+        listing = pd.read_csv(fh, dtype=str)
+    return company_table(listing)
+
+
+def sync_sectors(db: Database, config: Any) -> dict[str, dict[str, Any]]:
+    """The sector taxonomy from config, validated, stored in sectors / sector_members."""
+    from analysis.tagging import sector_taxonomy
+    from db.analysis import save_sectors
+
+    taxonomy = sector_taxonomy(config.get("sectors", {}) or {})
+    sectors = [
+        {
+            "id": sid,
+            "name": t["name"],
+            "name_zh": t.get("name_zh"),
+            "keywords": t["keywords"],
+            "benchmark": t.get("benchmark") or config["prices.benchmark"],
+            "note": t.get("note"),
+        }
+        for sid, t in taxonomy.items()
+    ]
+    members = [
+        {
+            "sector_id": sid,
+            "ticker": m["ticker"],
+            "name": m.get("name"),
+            "weight": m.get("weight", 1.0),
+        }
+        for sid, t in taxonomy.items()
+        for m in t["members"]
+    ]
+    save_sectors(db, sectors, members)
+    return taxonomy
+
+
+def tag_articles(db: Database, config: Any) -> dict[str, int]:
+    """Stock and sector tags per article (with evidence), rolled up per story."""
+    from analysis.tagging import company_matcher, rollup_story_tags, sector_tags, stock_tags
+    from db.analysis import replace_article_tags, replace_story_tags
+
+    taxonomy = sync_sectors(db, config)
+    matcher = company_matcher(load_company_table())
+    counts = {"articles": 0, "stock": 0, "sector": 0, "stories": 0}
+    by_article: dict[str, list[dict[str, Any]]] = {}
+    for a in load_articles(db):
+        stocks = stock_tags(
+            a.get("title") or "", a.get("text") or "", a.get("site_stock_tags") or [], matcher
+        )
+        sectors = sector_tags(a.get("title") or "", a.get("text") or "", taxonomy)
+        rows = [
+            {
+                "kind": "stock",
+                "code": t["code"],
+                "name": t.get("name"),
+                "confidence": t["confidence"],
+                "evidence": t.get("evidence"),
+                "reason": t.get("reason"),
+            }
+            for t in stocks
+        ] + [
+            {
+                "kind": "sector",
+                "code": t["sector"],
+                "name": t.get("name"),
+                "confidence": t["relevance"],
+                "evidence": t.get("evidence"),
+                "reason": None,
+            }
+            for t in sectors
+        ]
+        replace_article_tags(db, a["id"], rows)
+        by_article[a["id"]] = stocks + sectors
+        counts["articles"] += 1
+        counts["stock"] += len(stocks)
+        counts["sector"] += len(sectors)
+    story_members: dict[str, dict[str, list]] = {}
+    for r in db.query("select story_id, article_id from story_articles"):
+        story_members.setdefault(r["story_id"], {})[r["article_id"]] = by_article.get(
+            r["article_id"], []
+        )
+    for story_id, tags in story_members.items():
+        rolled = rollup_story_tags(tags)
+        replace_story_tags(
+            db,
+            story_id,
+            [
+                {
+                    "kind": t["kind"],
+                    "code": t["code"],
+                    "name": t.get("name"),
+                    "relevance": t["relevance"],
+                    "evidence": t.get("evidence"),
+                }
+                for t in rolled
+            ],
+        )
+        counts["stories"] += 1
+    return counts
+
+
+# ---------------------------------------------------------------- prices
+
+
+def import_prices(db: Database, paths: list[str]) -> dict[str, Any]:
+    """Recorded price files (any layout analysis.prices knows) into the prices table."""
+    from analysis.prices import ISSUES_ATTR, load_price_file
+    from db.analysis import save_prices
+
+    totals = {"files": 0, "new": 0, "updated": 0, "unchanged": 0}
+    issues: list[str] = []
+    errors: list[str] = []
+    for path in paths:
+        try:
+            frame = load_price_file(path)
+        except ValueError as exc:
+            errors.append(f"{path}: {exc}")
+            continue
+        counts = save_prices(db, _price_rows(frame))
+        totals["files"] += 1
+        for k in ("new", "updated", "unchanged"):
+            totals[k] += counts[k]
+        issues.extend(
+            f"{path}: {i['kind']} {i.get('ticker')} {i.get('date')}: {i.get('detail')}"
+            for i in frame.attrs.get(ISSUES_ATTR, [])
+        )
+    return {**totals, "issues": issues, "errors": errors}
+
+
+def _price_rows(frame) -> list[dict[str, Any]]:
+    import math
+
+    rows = []
+    for rec in frame.to_dict(orient="records"):
+        row = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}
+        row["date"] = rec["date"].strftime("%Y-%m-%d")
+        rows.append(row)
+    return rows
+
+
+def price_frame(db: Database, tickers: list[str] | None = None, adjusted: str = "none"):
+    """Stored daily prices as the canonical frame of analysis.prices (one adjustment)."""
+    import pandas as pd
+
+    from analysis.prices import PRICE_COLUMNS, empty_prices
+    from db.analysis import load_prices
+
+    rows = [r for r in load_prices(db, tickers) if r["adjusted"] == adjusted]
+    if not rows:
+        return empty_prices()
+    frame = pd.DataFrame(rows)
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame[list(PRICE_COLUMNS)].sort_values(["ticker", "date"]).reset_index(drop=True)
+
+
+def wanted_tickers(db: Database, config: Any) -> list[str]:
+    taxonomy = sync_sectors(db, config)
+    tickers = {m["ticker"] for t in taxonomy.values() for m in t["members"]}
+    tickers |= {t.get("benchmark") or config["prices.benchmark"] for t in taxonomy.values()}
+    tickers.add(config["prices.benchmark"])
+    return sorted(tickers)
+
+
+def update_prices(
+    db: Database, config: Any, provider: Any = None, *, lookback_days: int = 200
+) -> dict[str, Any]:
+    """Fetch daily prices of every sector member and benchmark around the stories' events.
+
+    The window runs from ``lookback_days`` before the earliest story to today (or 20
+    days after the latest story); what is stored already is not fetched again.
+    """
+    import datetime as dt
+
+    from analysis.providers import CSVProvider, YFinanceProvider
+    from db.analysis import load_stories, price_coverage, save_prices
+
+    if provider is None:
+        if config["prices.provider"] == "csv":
+            provider = CSVProvider(list(config["prices.csv_paths"]))
+        else:
+            provider = YFinanceProvider()
+    times = [s["first_published_at"] for s in load_stories(db) if s.get("first_published_at")]
+    if not times:
+        return {
+            "tickers": 0,
+            "new": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "note": "no stories with a publication time",
+        }
+    first = dt.date.fromisoformat(min(times)[:10]) - dt.timedelta(days=lookback_days)
+    last = min(dt.date.fromisoformat(max(times)[:10]) + dt.timedelta(days=20), dt.date.today())
+    tickers = wanted_tickers(db, config)
+    covered = {
+        c["ticker"]
+        for c in price_coverage(db)
+        if c["adjusted"] == "none"
+        and c["first"] <= first.isoformat()
+        and c["last"] >= last.isoformat()
+    }
+    todo = [t for t in tickers if t not in covered]
+    if not todo:
+        return {"tickers": 0, "new": 0, "updated": 0, "unchanged": 0, "note": "all cached"}
+    frame = provider.fetch_daily(todo, first.isoformat(), last.isoformat())
+    counts = save_prices(db, _price_rows(frame))
+    missing = sorted(set(todo) - set(frame["ticker"].unique()))
+    return {"tickers": len(todo), **counts, "no_data": missing}
+
+
+# ---------------------------------------------------------------- reactions
+
+
+def compute_reactions(db: Database, config: Any, *, day: str | None = None) -> dict[str, int]:
+    """The event study for every story x tagged sector whose prices are stored."""
+    import pandas as pd
+
+    from analysis.calendar import CalendarRangeError, align_event_time, event_session
+    from analysis.prices import daily_returns
+    from analysis.reaction import cumulative_abnormal_path, story_reactions
+    from db.analysis import load_stories, load_tags, replace_reactions
+
+    taxonomy = sync_sectors(db, config)
+    holidays = list(config["reaction.extra_holidays"])
+    estimation = (config["reaction.estimation_start"], config["reaction.estimation_end"])
+    min_days = int(config["reaction.min_estimation_days"])
+    prices = price_frame(db)
+    counts = {"rows": 0, "missing": 0, "stories": 0}
+    if prices.empty:
+        return counts
+    returns = daily_returns(prices)
+    events = []
+    for s in load_stories(db):
+        if not s.get("first_published_at"):
+            continue
+        try:
+            aligned = align_event_time(s["first_published_at"], extra_holidays=holidays)
+            session = event_session(s["first_published_at"], extra_holidays=holidays)
+        except CalendarRangeError as exc:
+            counts["missing"] += 1
+            replace_reactions(db, s["id"], [])
+            db["stories"].update(
+                s["id"], {"meta": _merge_meta(s.get("meta"), {"reaction_error": str(exc)})}
+            )
+            continue
+        if day and session.strftime("%Y-%m-%d") != day:
+            continue
+        for t in load_tags(db, story_id=s["id"]):
+            if (
+                t["kind"] == "sector"
+                and t["code"] in taxonomy
+                and (t["relevance"] or 0) >= REACTION_MIN_RELEVANCE
+            ):
+                events.append(
+                    {
+                        "story_id": s["id"],
+                        "sector": t["code"],
+                        "event_session": session,
+                        "event_time": aligned,
+                    }
+                )
+    if not events:
+        return counts
+    frame = pd.DataFrame(events)
+    by_story: dict[str, list[dict[str, Any]]] = {}
+    for bench, group in frame.groupby(
+        frame["sector"].map(
+            lambda sid: taxonomy[sid].get("benchmark") or config["prices.benchmark"]
+        )
+    ):
+        out = story_reactions(
+            group.reset_index(drop=True),
+            returns,
+            taxonomy,
+            benchmark=bench,
+            estimation=estimation,
+            min_estimation_days=min_days,
+        )
+        for row in out.to_dict(orient="records"):
+            members = taxonomy[row["sector"]]
+            path = cumulative_abnormal_path(
+                returns,
+                row["event_session"],
+                members,
+                benchmark=bench,
+                estimation=estimation,
+                min_estimation_days=min_days,
+            )
+            figures = {
+                k: _plain(v)
+                for k, v in row.items()
+                if k not in ("story_id", "sector", "event_time", "event_session")
+            }
+            figures["path"] = [
+                {"day": int(p["rel_day"]), "car": _plain(p["car"]), "mm_car": _plain(p["mm_car"])}
+                for p in path.to_dict(orient="records")
+            ]
+            has_data = (
+                (row.get("n_members_with_data") or 0) > 0
+                and row.get("benchmark_return") is not None
+                and not pd.isna(row.get("benchmark_return"))
+            )
+            if not has_data:
+                counts["missing"] += 1
+            by_story.setdefault(row["story_id"], []).append(
+                {
+                    "sector_id": row["sector"],
+                    "event_time": pd.Timestamp(row["event_time"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "event_session": pd.Timestamp(row["event_session"]).strftime("%Y-%m-%d"),
+                    "figures": figures,
+                }
+            )
+            counts["rows"] += 1
+    for story_id, rows in by_story.items():
+        replace_reactions(db, story_id, rows)
+        counts["stories"] += 1
+    return counts
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: NaN -> None, numpy scalars -> Python, timestamps -> ISO."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _merge_meta(meta: Any, extra: dict[str, Any]) -> str:
+    import json
+
+    base = meta if isinstance(meta, dict) else (json.loads(meta) if meta else {})
+    return json.dumps({**base, **extra}, ensure_ascii=False)
 
 
 # ---------------------------------------------------------------- digest
