@@ -276,4 +276,37 @@ def _pct(value):
     return None if value is None else f"{value * 100:+.2f}%"
 
 
-COMMANDS = [analyze, stories, story, eval_group, prices, react, reactions]
+@click.command()
+@click.option(
+    "--date", "day", metavar="YYYY-MM-DD", help="Asia/Shanghai day (default: today there)"
+)
+@pass_state
+@handle_errors
+def digest(state: State, day: str | None) -> None:
+    """Write the day's digest: Markdown, one self-contained HTML page, and the Atom feed of digests.
+
+    \b
+    Example:
+        newsmon digest --date 2022-07-08
+    """
+    import datetime as dt
+
+    from newsmon.pipeline import write_digest
+    from newsmon.timefmt import SHANGHAI
+
+    if day is None:
+        day = dt.datetime.now(SHANGHAI).date().isoformat()
+    else:
+        try:
+            dt.date.fromisoformat(day)
+        except ValueError as exc:
+            raise Failure(f"--date {day!r}: expected YYYY-MM-DD") from exc
+    result = write_digest(state.db(), state.config, day)
+    click.echo(f"digest {day}: {result['stories']} stories")
+    click.echo(f"  html:     {result['html']}")
+    click.echo(f"  markdown: {result['markdown']}")
+    click.echo(f"  atom:     {result['atom']}")
+    click.echo(json.dumps(result, ensure_ascii=False))
+
+
+COMMANDS = [analyze, stories, story, eval_group, prices, react, reactions, digest]

@@ -71,6 +71,11 @@ def run_demo(config: Config, echo: Callable[[str], None] = print) -> dict[str, A
         )
     )
     summary.update(pipeline.analyze(db, replayed, echo=echo, day=DEMO_DAY))
+    summary["digest"] = pipeline.write_digest(db, replayed, DEMO_DAY)
+    echo(f"digest: {summary['digest']['html']}")
+    echo(f"        {summary['digest']['markdown']}")
+    echo(f"        {summary['digest']['atom']}")
+    echo(f"browse: newsmon --db {db_path} serve    (Datasette, read-only)")
     summary["seconds"] = round(time.monotonic() - started, 1)
     echo(f"done in {summary['seconds']} s")
     return summary

@@ -528,12 +528,8 @@ def digest_data(db: Database, day: str, *, top: int = 20) -> dict[str, Any]:
             if t["kind"] != "sector":
                 continue
             r = reactions.get(t["code"])
-            figures = dict(r["figures"]) if r else None
-            path = figures.pop("path", []) if figures else []
-            if figures is not None:
-                figures["event_time"] = r["event_time"]
-                figures["event_time_shanghai"] = shanghai(r["event_time"], "%Y-%m-%d %H:%M")
-                figures["event_session"] = r["event_session"]
+            figures = _reaction_view(r) if r else None
+            path = r["figures"].get("path", []) if r else []
             sector = sectors.get(t["code"], {})
             sector_rows.append(
                 {
@@ -602,6 +598,79 @@ def digest_data(db: Database, day: str, *, top: int = 20) -> dict[str, Any]:
         )
     out_stories.sort(key=lambda x: (-x["rank_score"], x["id"]))
     return {"date": day, "generated_at": utc_now(), "stories": out_stories[:top]}
+
+
+def _reaction_view(r: dict[str, Any]) -> dict[str, Any] | None:
+    """A stored reaction in the digest's terms; None when no member had a price that day."""
+    from newsmon.timefmt import shanghai
+
+    f = r["figures"]
+    if not f.get("n_members_with_data") or f.get("benchmark_return") is None:
+        return None
+    return {
+        "event_time": r["event_time"],
+        "event_time_shanghai": shanghai(r["event_time"], "%Y-%m-%d %H:%M"),
+        "event_session": r["event_session"],
+        "sector_return": f.get("sector_return"),
+        "benchmark": f.get("benchmark"),
+        "benchmark_return": f.get("benchmark_return"),
+        "ar_day0": f.get("ar0"),
+        "car_0_1": f.get("car_0_1"),
+        "car_0_3": f.get("car_0_3"),
+        "pre_drift": f.get("car_m3_m1"),
+        "t_stat": f.get("t_ar0"),
+        "n_members": f.get("n_members"),
+        "n_members_with_data": f.get("n_members_with_data"),
+        "notes": list(f.get("notes") or []),
+    }
+
+
+def write_digest(db: Database, config: Any, day: str) -> dict[str, Any]:
+    """Render the day's digest (Markdown, HTML) and the Atom feed into digest.output_dir."""
+    from pathlib import Path
+
+    from analysis.digest import atom_feed, render_html, render_markdown
+    from db.analysis import load_digests, save_digest
+
+    data = digest_data(db, day, top=int(config["digest.top_stories"]))
+    out = Path(config["digest.output_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    markdown = render_markdown(data)
+    html_path = out / f"{day}.html"
+    (out / f"{day}.md").write_text(markdown, encoding="utf-8")
+    html_path.write_text(render_html(data), encoding="utf-8")
+    headline = data["stories"][0]["headline"] if data["stories"] else "no stories"
+    save_digest(
+        db,
+        {
+            "date": day,
+            "n_stories": len(data["stories"]),
+            "markdown": markdown,
+            "html_path": str(html_path.resolve()),
+        },
+    )
+    feed = atom_feed(
+        [
+            {
+                "date": d["date"],
+                "title": f"newsmon digest {d['date']}: {d['n_stories']} stories",
+                "summary": headline if d["date"] == day else f"{d['n_stories']} stories",
+                "link": Path(d["html_path"]).resolve().as_uri() if d.get("html_path") else "",
+                "updated": d["generated_at"],
+            }
+            for d in load_digests(db)
+        ],
+        feed_url=(out / "digests.atom").resolve().as_uri(),
+        site_url=out.resolve().as_uri(),
+    )
+    (out / "digests.atom").write_text(feed, encoding="utf-8")
+    return {
+        "date": day,
+        "stories": len(data["stories"]),
+        "html": str(html_path.resolve()),
+        "markdown": str((out / f"{day}.md").resolve()),
+        "atom": str((out / "digests.atom").resolve()),
+    }
 
 
 def _load_sectors(db: Database) -> list[dict[str, Any]]:

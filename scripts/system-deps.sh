@@ -5,6 +5,8 @@
 set -e
 need=""
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
+# Chinese glyphs in the rendered digest (without it Chromium draws boxes)
+[ -d /usr/share/fonts/opentype/noto ] || need="$need fonts-noto-cjk"
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages:$need"
