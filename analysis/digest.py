@@ -92,7 +92,7 @@ def _sign(value: Any) -> str:
 def _environment(autoescape: bool) -> Environment:
     env = Environment(
         loader=PackageLoader("analysis", "templates"),
-        autoescape=select_autoescape(["html", "xml"]) if autoescape else False,
+        autoescape=select_autoescape(["html.j2", "xml.j2"], default_for_string=True) if autoescape else False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
