@@ -41,6 +41,12 @@ def crawl(
     config = state.config
     state.db()  # create and migrate the file before the crawl process opens it
     result = run_crawl(config, spider, refresh=refresh, log_file=log_file, echo_log=verbose)
+    if result.counts.get("new") or result.counts.get("updated"):
+        from newsmon.pipeline import update_stories
+
+        stories = update_stories(state.db())  # stories follow what was stored, even on a partial run
+        if not as_json:
+            click.echo(f"stories: {stories['stories']} from {stories['articles']} articles")
     if as_json:
         click.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
     else:
