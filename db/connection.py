@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -18,6 +20,33 @@ class DatabaseError(RuntimeError):
 
 class ReadOnlyError(DatabaseError):
     """A write was attempted through a read-only connection."""
+
+
+class NewsmonDatabase(Database):
+    """sqlite-utils' Database whose outermost transaction takes the write lock at once.
+
+    A deferred transaction that reads and then writes cannot upgrade its lock when
+    another process committed in between: SQLite answers "database is locked" at
+    once, without waiting for the busy timeout. Crawls, imports and analysis write
+    the same file concurrently, so every transaction starts with BEGIN IMMEDIATE,
+    which waits its turn (up to the busy timeout) before reading.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic() as db:  # a savepoint inside the open transaction
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
 
 
 def connect(
@@ -36,7 +65,7 @@ def connect(
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path}: not a usable SQLite database ({exc})") from exc
-    db = Database(conn)
+    db = NewsmonDatabase(conn)
     if migrate:
         migrations.apply(db)
     return db

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 
 import click
@@ -26,6 +27,8 @@ def handle_errors(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except (ConfigError, DatabaseError, ValueError, OSError) as exc:
+            if os.environ.get("NEWSMON_TRACEBACK"):
+                raise  # operators debugging a failure see the whole traceback
             raise Failure(str(exc)) from exc
 
     return wrapper
