@@ -414,6 +414,8 @@ def _make_items(
     records: list[Mapping[str, Any]], parsed: list[tuple[Fingerprint, TextCitations]]
 ) -> list[_Item]:
     """Items of a batch; band and anchor keys are hashed for the whole batch at once."""
+    if not records:
+        return []  # np.split of an empty batch still gives one (empty) piece
     fps = [fp for fp, _ in parsed]
     windows = [fp.windows for fp in fps]
     bands = band_keys(np.concatenate(windows)) if fps else np.zeros((0, 0), np.uint64)

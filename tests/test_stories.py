@@ -436,3 +436,9 @@ def test_fingerprint_bytes_and_datasketch_minhash(seeds):
     reference.update_batch(hashes.tolist())
     assert np.array_equal(fp.minhash().hashvalues, reference.hashvalues)
     assert fp.minhash().jaccard(fingerprint(seeds[3]["text"]).minhash()) < 0.2
+
+
+def test_no_records_no_stories():
+    assert story_clusters([]) == ([], [], {})
+    index = StoryIndex()
+    assert index.add([]) == [] and index.stories() == []
