@@ -65,8 +65,8 @@ class ValidatePipeline:
         return item
 
 
-class StorePipeline:
-    """Normalise and store through crawler.ingest.save_record: new, updated or unchanged."""
+class _DatabasePipeline:
+    """A pipeline holding its own connection to the crawl's database for the run."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -82,6 +82,10 @@ class StorePipeline:
     def close_spider(self) -> None:
         if self.db is not None:
             self.db.conn.close()
+
+
+class StorePipeline(_DatabasePipeline):
+    """Normalise and store through crawler.ingest.save_record: new, updated or unchanged."""
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
@@ -101,23 +105,8 @@ class StorePipeline:
         return item
 
 
-class RawPagePipeline:
+class RawPagePipeline(_DatabasePipeline):
     """Archive the response an item came from, zlib-compressed, once per (URL, body)."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.db = None
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def open_spider(self) -> None:
-        self.db = _open_db(self.crawler)
-
-    def close_spider(self) -> None:
-        if self.db is not None:
-            self.db.conn.close()
 
     def process_item(self, item: Any) -> Any:
         raw = getattr(item, "raw", None)
