@@ -51,17 +51,17 @@ def import_cmd(state: State, paths: tuple[Path, ...]) -> None:
 
     db = state.db()
     report = import_files(db, paths)
+    c = report.counts
+    click.echo(
+        f"imported {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {len(report.errors)} failed"
+    )
+    for err in report.errors:
+        click.echo(f"Error: {err}", err=True)
     if report.counts["new"] or report.counts["updated"]:
         from newsmon.pipeline import update_stories
 
         result = update_stories(db)
         click.echo(f"stories: {result['stories']} from {result['articles']} articles")
-    for err in report.errors:
-        click.echo(f"Error: {err}", err=True)
-    c = report.counts
-    click.echo(
-        f"imported {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {len(report.errors)} failed"
-    )
     if report.errors:
         sys.exit(1)
 
