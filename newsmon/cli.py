@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from newsmon.clicommon import State, handle_errors, pass_state
+from newsmon.clicommon import Failure, State, handle_errors, pass_state
 from newsmon.output import echo_dicts, echo_rows, output_options
 
 
@@ -141,7 +141,14 @@ def demo(state: State) -> None:
     """
     from newsmon.demo import run_demo
 
-    run_demo(state.config, echo=click.echo)
+    summary = run_demo(state.config, echo=click.echo)
+    failed = [
+        f"{name} ({c['status']})" for name, c in summary["crawls"].items() if c["status"] != "ok"
+    ]
+    if failed:
+        raise Failure(
+            "the replay crawl did not succeed for: " + ", ".join(failed) + " (see crawl_runs)"
+        )
 
 
 def _register_commands() -> None:
