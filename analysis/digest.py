@@ -1,71 +1,256 @@
 """The daily digest as Markdown, as one self-contained HTML page, and as an Atom feed.
 
-Pure rendering: a digest dict in, text out (charts are embedded PNG). Every
-crawled string is untrusted: the HTML template autoescapes, links are made only
-of http(s) URLs, and Markdown escapes its active characters.
+Pure rendering: a digest dict in, text out. Nothing is read or written here; the
+charts are drawn in memory and embedded in the HTML as ``data:image/png;base64``,
+and the page loads no external asset (inline CSS, no script, and a
+Content-Security-Policy that forbids anything but inline styles and data: images).
 
-The digest dict::
+Every crawled string (titles, sites, URLs, evidence, notes, stock names) is
+untrusted. The HTML template autoescapes; a URL becomes a link only when it is an
+absolute http(s) URL with a host (never ``javascript:`` and the like), otherwise it
+is shown as text; Markdown backslash-escapes its active characters (``\\ ` * _ [ ] < > # | ~ &``;
+with ``[`` and ``<`` escaped no link, image or raw HTML can start) and
+percent-encodes link targets.
 
-    {"date": "2022-07-08", "generated_at": ISO UTC,
-     "stories": [{
-        "id", "headline", "rank_score",
-        "official_origin": {"title", "url", "site", "document_date", "doc_number"} | None,
-        "first": {"site", "title", "url", "published_at", "published_shanghai"} | None,
-        "n_articles", "n_sites",
-        "timeline": [{"article_id", "site", "title", "url", "published_at",
-                      "published_shanghai", "role", "novelty", "score"}],
-        "sectors": [{"sector_id", "name", "name_zh", "relevance", "evidence",
-                     "reaction": {"event_time", "event_time_shanghai", "event_session",
-                                  "sector_return", "benchmark", "benchmark_return",
-                                  "ar_day0", "car_0_1", "car_0_3", "pre_drift", "t_stat",
-                                  "n_members", "n_members_with_data", "notes"} | None,
-                     "path": [{"day": -5..5, "car": float | None}]}],
-        "stocks": [{"code", "name", "confidence", "reason"}]}]}
+The input, one dict per digest (:class:`Digest`)::
+
+    {
+     "date": "2022-07-08",                   # the Asia/Shanghai trading day
+     "generated_at": "2022-07-08T12:00:00Z", # ISO 8601, UTC
+     "stories": [{                           # any order; rendered by rank_score, highest first
+       "id": str, "headline": str, "rank_score": float,
+       "official_origin": {"title", "url" (may be None), "site",
+                           "document_date", "doc_number"} | None,
+       "first": {"site", "title", "url", "published_at": ISO UTC,
+                 "published_shanghai": "2022-07-08 10:06:12"} | None,
+       "n_articles": int, "n_sites": int,
+       "timeline": [{"article_id", "site", "title", "url", "published_at",
+                     "published_shanghai" ("" if unknown),
+                     "role" (origin|reprint|partial_reprint|commentary|related),
+                     "novelty", "score"}],      # rendered in the order given
+       "sectors": [{"sector_id", "name" (English), "name_zh", "relevance": 0-100,
+                    "evidence": str,
+                    "reaction": {"event_time": ISO UTC, "event_time_shanghai",
+                                 "event_session": "YYYY-MM-DD",
+                                 "sector_return", "benchmark", "benchmark_return",
+                                 "ar_day0", "car_0_1", "car_0_3", "pre_drift",
+                                 "t_stat", "n_members", "n_members_with_data",
+                                 "notes": [str]} | None,   # None: no price data
+                    "path": [{"day": int (-5..+5), "car": float | None}]}],
+       "stocks": [{"code", "name", "confidence", "reason"}]
+     }]
+    }
+
+Returns, drifts and CARs are fractions (0.0518 is shown as +5.18%). Extra keys are
+ignored, and a missing optional key renders as "–".
+
+The Atom feed takes one small dict per written digest (:class:`FeedEntry`):
+``date``, ``title``, ``summary``, ``html_url`` (or ``link``), ``updated``.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, NotRequired, TypedDict
+from urllib.parse import quote, urlsplit
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import ChainableUndefined, Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from analysis.charts import car_chart_png
 
-_MD_ACTIVE = re.compile(r"([\\`*_{}\[\]()<>#+\-!|~>])")
+__all__ = [
+    "Digest",
+    "FeedEntry",
+    "FirstReport",
+    "OfficialOrigin",
+    "PathPoint",
+    "Reaction",
+    "SectorRow",
+    "StockRow",
+    "Story",
+    "TimelineEntry",
+    "atom_feed",
+    "is_web_url",
+    "render_html",
+    "render_markdown",
+    "story_chart_png",
+]
 
 
-def _is_web_url(url: Any) -> bool:
-    return isinstance(url, str) and url.lower().startswith(("http://", "https://"))
+# ---------------------------------------------------------------- input shape
 
 
-def _link(url: Any, text: Any) -> Markup:
-    label = escape(text or url or "")
-    if _is_web_url(url):
-        return Markup(f'<a href="{escape(url)}" rel="noopener noreferrer">{label}</a>')
-    return label
+class OfficialOrigin(TypedDict):
+    """The government document a story comes from."""
+
+    title: str
+    url: str | None
+    site: str
+    document_date: str | None
+    doc_number: str | None
 
 
-def _md(text: Any) -> str:
-    return _MD_ACTIVE.sub(r"\\\1", str(text or "")).replace("\n", " ")
+class FirstReport(TypedDict):
+    """The earliest dated media article of a story."""
+
+    site: str
+    title: str
+    url: str | None
+    published_at: str
+    published_shanghai: str
 
 
-def _mdlink(url: Any, text: Any) -> str:
-    label = _md(text or url or "")
-    if _is_web_url(url):
-        safe = (
-            str(url)
-            .replace(" ", "%20")
-            .replace("(", "%28")
-            .replace(")", "%29")
-            .replace("<", "%3C")
-            .replace(">", "%3E")
-        )
-        return f"[{label}]({safe})"
+class TimelineEntry(TypedDict):
+    """One article of a story, in the order the story spread."""
+
+    article_id: str
+    site: str
+    title: str
+    url: str | None
+    published_at: str | None
+    published_shanghai: str
+    role: str
+    novelty: float | None
+    score: float | None
+
+
+class Reaction(TypedDict):
+    """A sector's event-study figures around the story's event time."""
+
+    event_time: str
+    event_time_shanghai: str
+    event_session: str
+    sector_return: float | None
+    benchmark: str
+    benchmark_return: float | None
+    ar_day0: float | None
+    car_0_1: float | None
+    car_0_3: float | None
+    pre_drift: float | None
+    t_stat: float | None
+    n_members: int
+    n_members_with_data: int
+    notes: list[str]
+
+
+class PathPoint(TypedDict):
+    """Cumulative abnormal return at one event day."""
+
+    day: int
+    car: float | None
+
+
+class SectorRow(TypedDict):
+    """A sector tagged on a story, with the market's reaction when prices exist."""
+
+    sector_id: str
+    name: str
+    name_zh: str
+    relevance: float | None
+    evidence: str
+    reaction: Reaction | None
+    path: list[PathPoint]
+
+
+class StockRow(TypedDict):
+    """A listed company named by a story."""
+
+    code: str
+    name: str | None
+    confidence: float | None
+    reason: str
+
+
+class Story(TypedDict):
+    """One story of the digest."""
+
+    id: str
+    headline: str
+    rank_score: float
+    official_origin: OfficialOrigin | None
+    first: FirstReport | None
+    n_articles: int
+    n_sites: int
+    timeline: list[TimelineEntry]
+    sectors: list[SectorRow]
+    stocks: list[StockRow]
+
+
+class Digest(TypedDict):
+    """The stories first reported on one Asia/Shanghai trading day."""
+
+    date: str
+    generated_at: str
+    stories: list[Story]
+
+
+class FeedEntry(TypedDict):
+    """One written digest, as an Atom entry."""
+
+    date: str
+    title: str
+    summary: NotRequired[str]
+    html_url: NotRequired[str]
+    link: NotRequired[str]
+    updated: str
+
+
+# ---------------------------------------------------------------- text helpers
+
+#: characters XML 1.0 cannot carry even escaped (C0 controls but tab/newline/CR, and U+FFFE/F)
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+#: Markdown/HTML-active characters escaped with a backslash in Markdown text
+_MD_ACTIVE = re.compile(r"([\\`*_\[\]<>#|~&])")
+#: characters kept as they are in a Markdown link target; everything else is percent-encoded
+_URL_SAFE = "/:?#@$&'*+,;=%~.-_!"
+_DASH = "–"
+
+
+def _text(value: Any) -> str:
+    """A value as one line of display text, without control characters."""
+    if value is None:
+        return ""
+    text = _XML_INVALID.sub("", str(value))
+    return " ".join(text.split()) if ("\n" in text or "\r" in text or "\t" in text) else text
+
+
+def is_web_url(url: Any) -> bool:
+    """True for an absolute http(s) URL with a host and no whitespace or control characters."""
+    if not isinstance(url, str) or not url or url != url.strip():
+        return False
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def _html_link(url: Any, text: Any) -> Markup:
+    """An escaped ``<a>`` for a web URL; otherwise the escaped text alone."""
+    label = _text(text) or _text(url)
+    if is_web_url(url):
+        return Markup('<a href="{}" rel="noopener noreferrer nofollow">{}</a>').format(url, label)
+    return Markup(escape(label))
+
+
+def _md(value: Any) -> str:
+    """Untrusted text for Markdown: one line, active characters backslash-escaped."""
+    return _MD_ACTIVE.sub(r"\\\1", _text(value))
+
+
+def _md_link(url: Any, text: Any) -> str:
+    """``[text](url)`` for a web URL (target percent-encoded); otherwise escaped text."""
+    label = _md(_text(text) or _text(url))
+    if is_web_url(url):
+        return f"[{label}]({quote(url, safe=_URL_SAFE)})"
     return label
 
 
@@ -74,92 +259,253 @@ def _finite(value: Any) -> bool:
 
 
 def _pct(value: Any) -> str:
-    return f"{value * 100:+.2f}%" if _finite(value) else "–"
+    """A fraction as a signed percentage with two decimals, or "–" when unknown."""
+    return f"{value * 100:+.2f}%" if _finite(value) else _DASH
 
 
 def _num(value: Any, digits: int = 0) -> str:
-    if not _finite(value):
-        return "–"
-    return f"{value:.{digits}f}"
+    return f"{value:.{digits}f}" if _finite(value) else _DASH
 
 
 def _sign(value: Any) -> str:
+    """CSS class for a figure: "pos", "neg" or "" (zero or unknown)."""
     if not _finite(value) or value == 0:
         return ""
     return "pos" if value > 0 else "neg"
 
 
-def _environment(autoescape: bool) -> Environment:
+def _token(value: Any) -> str:
+    """A value reduced to a safe CSS class token (``[a-z0-9_-]``)."""
+    return re.sub(r"[^a-z0-9_-]+", "_", _text(value).lower()).strip("_")
+
+
+def _count(value: Any, noun: str) -> str:
+    """``"1 site"``, ``"3 sites"``; "–" for an unknown count."""
+    if not _finite(value):
+        return f"{_DASH} {noun}s"
+    return f"{value:.0f} {noun}" + ("" if value == 1 else "s")
+
+
+def _members(reaction: Mapping[str, Any]) -> str:
+    have, total = reaction.get("n_members_with_data"), reaction.get("n_members")
+    if have is None and total is None:
+        return _DASH
+    return f"{_num(have)}/{_num(total)}"
+
+
+# ---------------------------------------------------------------- view model
+
+
+def _event_label(story: Mapping[str, Any]) -> str:
+    """Text beside the day-0 line: the Asia/Shanghai time of first publication."""
+    first = story.get("first") or {}
+    when = _text(first.get("published_shanghai"))
+    if when:
+        return f"first published {when} Asia/Shanghai"
+    reaction = _first_reaction(story)
+    if reaction and reaction.get("event_time_shanghai"):
+        return f"event {_text(reaction['event_time_shanghai'])} Asia/Shanghai"
+    return "event"
+
+
+def _first_reaction(story: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    return next((s["reaction"] for s in story.get("sectors") or [] if s.get("reaction")), None)
+
+
+def _chart_series(story: Mapping[str, Any]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """(English sector name, path) for each tagged sector with a reaction and a known CAR."""
+    return [
+        (_text(s.get("name") or s.get("sector_id")), list(s.get("path") or []))
+        for s in story.get("sectors") or []
+        if s.get("reaction") and any(_finite(p.get("car")) for p in s.get("path") or [])
+    ]
+
+
+def story_chart_png(story: Story | Mapping[str, Any]) -> bytes | None:
+    """The story's CAR chart (days -5..+5, day 0 marked), or None with no price path."""
+    series = _chart_series(story)
+    if not series:
+        return None
+    return car_chart_png(series, _event_label(story))
+
+
+def _is_first(entry: Mapping[str, Any], first: Mapping[str, Any] | None) -> bool:
+    if not first or not entry.get("published_at"):
+        return False
+    return (entry.get("site"), entry.get("published_at"), entry.get("title")) == (
+        first.get("site"),
+        first.get("published_at"),
+        first.get("title"),
+    )
+
+
+def _session_note(story: Mapping[str, Any]) -> str:
+    reaction = _first_reaction(story)
+    if not reaction:
+        return "no price data: the event was not aligned to a trading session"
+    session = _text(reaction.get("event_session"))
+    when = _text(reaction.get("event_time_shanghai"))
+    bench = _text(reaction.get("benchmark"))
+    return f"event {when} Asia/Shanghai, day 0 = session {session}, benchmark {bench}"
+
+
+def _stories(digest: Mapping[str, Any], charts: bool) -> list[dict[str, Any]]:
+    """The stories ranked (highest rank_score first, ties in input order), ready to lay out."""
+    raw = list(digest.get("stories") or [])
+
+    def score(story: Mapping[str, Any]) -> float:
+        value = story.get("rank_score")
+        return float(value) if _finite(value) else 0.0
+
+    order = sorted(range(len(raw)), key=lambda i: (-score(raw[i]), i))
+    out = []
+    for rank, i in enumerate(order, start=1):
+        story = raw[i]
+        first = story.get("first")
+        chart = story_chart_png(story) if charts else None
+        sectors = list(story.get("sectors") or [])
+        out.append(
+            {
+                "rank": rank,
+                "anchor": f"story-{rank}",
+                "src": story,
+                "first": first,
+                "origin": story.get("official_origin"),
+                "timeline": [
+                    {"src": a, "is_first": _is_first(a, first)} for a in story.get("timeline") or []
+                ],
+                "sectors": sectors,
+                "has_reaction": any(s.get("reaction") for s in sectors),
+                "stocks": list(story.get("stocks") or []),
+                "chart": base64.b64encode(chart).decode("ascii") if chart else None,
+                "event_label": _event_label(story),
+                "session_note": _session_note(story),
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------- environments
+
+
+def _globals() -> dict[str, Any]:
+    return {
+        "text": _text,
+        "pct": _pct,
+        "num": _num,
+        "sign": _sign,
+        "members": _members,
+        "count": _count,
+        "token": _token,
+        "md": _md,
+        "md_link": _md_link,
+        "link": _html_link,
+    }
+
+
+@functools.cache
+def _environment(kind: str) -> Environment:
+    """The Jinja environment for "html" and "xml" (autoescaped) or "md" (escaped by md())."""
     env = Environment(
         loader=PackageLoader("analysis", "templates"),
-        autoescape=select_autoescape(["html.j2", "xml.j2"], default_for_string=True) if autoescape else False,
+        autoescape=kind in ("html", "xml"),
+        undefined=ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals.update(link=_link, md=_md, mdlink=_mdlink, pct=_pct, num=_num, sign=_sign)
+    env.globals.update(_globals())
+    env.filters["md"] = _md
     return env
 
 
-def story_chart(story: dict[str, Any]) -> str | None:
-    """The story's CAR chart as base64 PNG, or None when no sector has a path."""
-    series = [
-        (s["name"], s.get("path") or [])
-        for s in story.get("sectors") or []
-        if s.get("reaction") and any(_finite(p.get("car")) for p in s.get("path") or [])
-    ]
-    if not series:
+def _context(digest: Mapping[str, Any], charts: bool) -> dict[str, Any]:
+    return {
+        "date": _text(digest.get("date")),
+        "generated_at": _text(digest.get("generated_at")),
+        "stories": _stories(digest, charts),
+    }
+
+
+def render_html(digest: Digest | Mapping[str, Any]) -> str:
+    """The digest as one self-contained HTML page (inline CSS, charts as data: PNG).
+
+    Stable hooks: ``section.story#story-N`` (N = rank from 1), ``table.timeline``
+    (rows ``tr.timeline-row``), ``table.sectors`` (rows ``tr.sector-row``),
+    ``img.chart``, and ``#no-stories`` on a day without stories.
+    """
+    return _environment("html").get_template("digest.html.j2").render(_context(digest, True))
+
+
+def render_markdown(digest: Digest | Mapping[str, Any]) -> str:
+    """The digest as Markdown (GitHub-flavoured tables), crawled text escaped."""
+    return _environment("md").get_template("digest.md.j2").render(_context(digest, False))
+
+
+# ---------------------------------------------------------------- Atom
+
+#: the tagging entity of entry and feed ids (RFC 4151); fixed so ids never change
+TAG_AUTHORITY = "tag:newsmon,2022:"
+_FEED_SCHEMES = ("http", "https", "file")
+
+
+def _rfc3339(value: Any) -> str:
+    """An ISO 8601 time as RFC 3339 UTC (``2022-07-08T12:00:00Z``); naive means UTC."""
+    text = _text(value)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"feed entry 'updated' is not an ISO 8601 time: {text!r}") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _feed_link(url: Any) -> str | None:
+    """A URL usable as an Atom link (http, https or file), else None."""
+    if not isinstance(url, str) or not url or any(c.isspace() or ord(c) < 32 for c in url):
         return None
-    first = story.get("first") or {}
-    label = f"first report {first.get('published_shanghai', '')[:16]}" if first else "event"
-    return base64.b64encode(car_chart_png(series, label)).decode("ascii")
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in _FEED_SCHEMES else None
 
 
-def _prepared(digest: dict[str, Any], charts: bool) -> dict[str, Any]:
-    stories = []
-    for story in digest.get("stories") or []:
-        s = dict(story)
-        s["chart"] = story_chart(s) if charts else None
-        reaction = next((x["reaction"] for x in s.get("sectors") or [] if x.get("reaction")), None)
-        s["event_label"] = (
-            f"{reaction['event_time_shanghai']} Asia/Shanghai (session {reaction['event_session']})"
-            if reaction
-            else "not aligned (no price data)"
+def atom_feed(
+    digests: Sequence[FeedEntry | Mapping[str, Any]], feed_url: str, site_url: str
+) -> str:
+    """An Atom 1.0 feed of written digests, newest first.
+
+    Each entry's id is ``tag:newsmon,2022:digest/<date>``, so a reader sees a
+    re-rendered digest as an update of the same entry. An entry without a usable
+    ``html_url``/``link`` links to ``site_url``. Text is XML-escaped and stripped
+    of characters XML cannot carry.
+    """
+    site = _feed_link(site_url)
+    entries = []
+    for d in digests:
+        date = _text(d["date"])
+        entries.append(
+            {
+                "id": f"{TAG_AUTHORITY}digest/{quote(date, safe='-')}",
+                "date": date,
+                "title": _text(d.get("title")) or f"newsmon digest {date}",
+                "summary": _text(d.get("summary")),
+                "link": _feed_link(d.get("html_url") or d.get("link")) or site,
+                "updated": _rfc3339(d["updated"]),
+            }
         )
-        stories.append(s)
-    return {**digest, "stories": stories}
-
-
-def render_html(digest: dict[str, Any]) -> str:
-    """One self-contained HTML page: inline CSS, charts as data: PNG, no external assets."""
-    return _environment(True).get_template("digest.html.j2").render(digest=_prepared(digest, True))
-
-
-def render_markdown(digest: dict[str, Any]) -> str:
-    return _environment(False).get_template("digest.md.j2").render(digest=_prepared(digest, False))
-
-
-def atom_feed(digests: Sequence[dict[str, Any]], feed_url: str, site_url: str) -> str:
-    """An Atom 1.0 feed of digests: dicts ``date``, ``title``, ``summary``, ``link``, ``updated``."""
-    entries = [
-        {
-            "id": f"tag:newsmon,{d['date'][:4]}:digest/{d['date']}",
-            "title": d["title"],
-            "summary": d.get("summary") or "",
-            "link": d["link"],
-            "updated": d["updated"],
-        }
-        for d in digests
-    ]
+    entries.sort(key=lambda e: (e["date"], e["updated"]), reverse=True)
     updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00Z")
     return (
-        _environment(True)
+        _environment("xml")
         .get_template("atom.xml.j2")
         .render(
-            digests=entries,
-            feed_url=feed_url,
-            site_url=site_url,
+            feed_id=f"{TAG_AUTHORITY}digests",
+            feed_url=_feed_link(feed_url),
+            site_url=site,
             updated=updated,
-            feed_id="tag:newsmon,2022:digests",
+            entries=entries,
         )
     )

@@ -1,136 +1,339 @@
-"""The digest as a reader gets it: built from the stored seed story, rendered to Markdown and HTML."""
+"""The digest renderer on a sample input: Markdown, self-contained HTML, charts, Atom.
+
+tests/data/digest_sample.json is the 2022-07-08 Shanghai action-plan story in the
+shape analysis.digest renders; its figures are sample data for rendering tests.
+"""
 
 import base64
+import copy
+import json
 import re
+import subprocess
+import sys
+import warnings
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
 
 import feedparser
 import pytest
 
-from analysis.digest import atom_feed, render_html, render_markdown
-from config import load_config
-from conftest import DATA, SEEDS
-from crawler.ingest import import_files
-from db import connect
-from newsmon.pipeline import (
-    compute_reactions,
-    digest_data,
-    import_prices,
-    tag_articles,
-    update_stories,
-)
+from analysis.charts import car_chart_png
+from analysis.digest import atom_feed, is_web_url, render_html, render_markdown
 
-PRICE_FILES = [
-    str(p)
-    for p in sorted((DATA / "market").glob("*.csv"))
-    if "eastmoney" not in p.name and "akshare" not in p.name
-]
+SAMPLE = Path(__file__).parent / "data" / "digest_sample.json"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+SCRIPT_TITLE = "<script>document.title='pwned'</script>"
+IMG_TITLE = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"
 
 
-@pytest.fixture(scope="module")
-def digest(tmp_path_factory):
-    db = connect(tmp_path_factory.mktemp("dg") / "x.db")
-    config = load_config(env={})
-    import_files(db, SEEDS)
-    update_stories(db)
-    import_prices(db, PRICE_FILES)
-    tag_articles(db, config)
-    compute_reactions(db, config)
-    return digest_data(db, "2022-07-08")
+def load_sample():
+    """A fresh copy of the sample digest."""
+    return json.loads(SAMPLE.read_text(encoding="utf-8"))
 
 
 def hostile(digest):
-    """The seed digest with attacker-controlled text in every crawled field."""
-    story = dict(digest["stories"][0])
-    story["headline"] = "<script>document.title='pwned'</script>"
-    story["timeline"] = [
-        dict(
-            story["timeline"][0],
-            title="<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">",
-            url="javascript:alert(1)",
-        ),
-        *story["timeline"][1:],
+    """The digest with attacker-controlled text in every crawled field of the top story."""
+    d = copy.deepcopy(digest)
+    story = d["stories"][0]
+    story["headline"] = SCRIPT_TITLE
+    story["official_origin"]["title"] = "<b>bold</b> & [link](javascript:alert(1))"
+    story["official_origin"]["url"] = "javascript:alert(1)"
+    story["first"]["site"] = "<i>site</i>"
+    story["first"]["url"] = ' https://evil.example/" onmouseover="alert(1)'
+    story["timeline"][0]["title"] = IMG_TITLE
+    story["timeline"][0]["url"] = "javascript:alert(1)"
+    story["timeline"][1]["site"] = "<svg onload=alert(1)>"
+    story["timeline"][1]["url"] = "data:text/html,<script>alert(1)</script>"
+    story["timeline"][2]["url"] = 'https://www.ithome.com/a"><script>alert(1)</script>'
+    story["sectors"][0]["evidence"] = "</details><script>alert(1)</script>"
+    story["sectors"][0]["reaction"]["notes"].append("<iframe src=https://evil.example>")
+    story["stocks"][0]["name"] = "<marquee>x</marquee>"
+    return d
+
+
+class _Elements(HTMLParser):
+    """Every start tag of a document, as (tag, attrs dict)."""
+
+    def __init__(self):
+        super().__init__()
+        self.elements = []
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+
+def elements(html):
+    parser = _Elements()
+    parser.feed(html)
+    return parser.elements
+
+
+def section(html, n):
+    """The HTML of the story section ranked n."""
+    start = html.index(f'<section class="story" id="story-{n}"')
+    return html[start : html.index("</section>", start)]
+
+
+@pytest.fixture
+def sample():
+    return load_sample()
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def test_markdown_names_headline_origin_and_first_report(sample):
+    md = render_markdown(sample)
+    assert "上海市人民政府办公厅关于印发促进绿色低碳产业发展、培育“元宇宙”新赛道" in md
+    assert "沪府办发〔2022〕12号 · dated 2022-06-24" in md
+    assert "**ithome at 2022-07-08 10:06:12** (Asia/Shanghai)" in md
+    assert "3 articles on 3 sites" in md
+
+
+def test_markdown_timeline_and_sector_figures(sample):
+    md = render_markdown(sample)
+    rows = re.findall(r"^\| (2022-07-08 \d\d:\d\d:\d\d) \| (\w+)[^|]* \| ([\w\\]+) \|", md, re.M)
+    assert rows[:3] == [
+        ("2022-07-08 10:06:12", "ithome", "reprint"),
+        ("2022-07-08 10:37:56", "sina", "partial\\_reprint"),
+        ("2022-07-08 10:41:25", "sina", "commentary"),
     ]
-    return {**digest, "stories": [story]}
+    metaverse = next(line for line in md.splitlines() if line.startswith("| Metaverse"))
+    assert "| +5.18% |" in metaverse and "| 10/10 |" in metaverse
+    assert "limit-up close understates demand" in metaverse
+    hydrogen = next(line for line in md.splitlines() if line.startswith("| Hydrogen"))
+    assert "no price data" in hydrogen and "%" not in hydrogen
+    # every table row of a table has as many cells as its header
+    for table in re.findall(r"(?:^\|.*\|\n)+", md, re.M):
+        widths = {len(re.split(r"(?<!\\)\|", line)) for line in table.splitlines()}
+        assert len(widths) == 1, table
 
 
-def test_one_story_that_day(digest):
-    assert len(digest["stories"]) == 1
+def test_markdown_escapes_crawled_text(sample):
+    md = render_markdown(hostile(sample))
+    assert re.search(r"(?<!\\)[<>]", md) is None  # no raw HTML can start
+    assert not re.search(r"(?<!\\)\]\((javascript|data):", md)
+    assert "\\<script\\>document.title='pwned'\\</script\\>" in md
+    assert "\\[link\\](javascript:alert(1))" in md  # text, not a link
+    # the hostile https URL is percent-encoded, so it cannot break out of the link
+    assert "](https://www.ithome.com/a%22%3E%3Cscript%3Ealert%281%29%3C/script%3E)" in md
 
 
-def test_markdown_names_origin_and_first_report(digest):
-    md = render_markdown(digest)
-    assert "沪府办发〔2022〕12号" in md
-    assert "ithome at 2022-07-08 10:06:12 (Asia/Shanghai)" in md
+def test_markdown_links_only_web_urls(sample):
+    md = render_markdown(hostile(sample))
+    targets = re.findall(r"(?<!\\)\]\(([^)]*)\)", md)  # an escaped \] starts no link
+    assert targets and all(t.startswith(("http://", "https://")) for t in targets)
 
 
-def test_html_has_sector_table_with_metaverse_reaction(digest):
-    html = render_html(digest)
-    row = re.search(r'<tr class="sector-row">\s*<td>Metaverse.*?</tr>', html, re.S).group(0)
-    ar = re.findall(r"[+-]\d+\.\d\d%", row)[2]  # sector, benchmark, then AR day 0
-    assert float(ar.rstrip("%")) > 3
+# ---------------------------------------------------------------- HTML
 
 
-def test_html_embeds_a_png_chart(digest):
-    html = render_html(digest)
-    data = re.search(r'<img class="chart"[^>]*src="data:image/png;base64,([^"]+)"', html).group(1)
-    assert base64.b64decode(data).startswith(b"\x89PNG\r\n\x1a\n")
+def test_html_story_sections_ranked(sample):
+    sample["stories"].reverse()  # input order does not matter: rank_score does
+    html = render_html(sample)
+    assert html.count('<section class="story"') == 2
+    assert "上海市人民政府办公厅" in section(html, 1)
+    assert "（样例）收盘后发布" in section(html, 2)
 
 
-def test_html_loads_nothing_external(digest):
-    html = render_html(digest)
-    assert not re.search(r'<(script|link|img)[^>]+(src|href)="https?:', html)
+def test_html_first_report_and_timeline(sample):
+    html = render_html(sample)
+    top = section(html, 1)
+    assert "ithome at 2022-07-08 10:06:12</strong> (Asia/Shanghai)" in top
+    assert "沪府办发〔2022〕12号" in top and "dated 2022-06-24" in top
+    assert '<table class="timeline" id="story-1-timeline">' in top
+    assert top.count('class="timeline-row') == 5
+    assert re.search(
+        r'<tr class="timeline-row first-report">\s*<td class="time">2022-07-08 10:06:12', top
+    )
+    assert (
+        '<a href="https://www.ithome.com/0/628/sample.htm" rel="noopener noreferrer nofollow">'
+        in top
+    )
 
 
-def test_timeline_in_publication_order(digest):
-    times = [
-        a["published_shanghai"] for a in digest["stories"][0]["timeline"] if a["published_shanghai"]
+def test_html_sector_table_figures(sample):
+    top = section(render_html(sample), 1)
+    assert '<table class="sectors" id="story-1-sectors">' in top
+    row = re.search(r'<tr class="sector-row" data-sector-id="metaverse">.*?</tr>', top, re.S)[0]
+    figures = re.findall(r"[+-]\d+\.\d\d%", row)
+    # sector, benchmark, AR day 0, CAR[0,+1], CAR[0,+3], pre-event drift
+    assert figures == ["+4.85%", "-0.33%", "+5.18%", "+5.84%", "+6.68%", "-2.42%"]
+    assert ">2.91<" in row and ">10/10<" in row
+    notes = top[top.index(row) + len(row) :].split("</tr>", 1)[0]
+    assert '<div class="note-line limit">limit-up close understates demand: 002045.SZ' in notes
+    hydrogen = re.search(r'data-sector-id="hydrogen">.*?</tr>', top, re.S)[0]
+    assert "no price data" in hydrogen and "%" not in hydrogen
+
+
+def test_html_embeds_the_chart_as_png(sample):
+    html = render_html(sample)
+    imgs = [a for tag, a in elements(html) if tag == "img"]
+    assert [a.get("class") for a in imgs] == ["chart"]  # one chart: story 2 has no prices
+    assert imgs[0]["id"] == "story-1-chart"
+    src = imgs[0]["src"]
+    assert src.startswith("data:image/png;base64,")
+    assert base64.b64decode(src.split(",", 1)[1], validate=True).startswith(PNG_MAGIC)
+    assert "first published 2022-07-08 10:06:12 Asia/Shanghai" in imgs[0]["alt"]
+
+
+def test_html_loads_nothing_external(sample):
+    html = render_html(sample)
+    assert "<script" not in html.lower()
+    assert not re.search(
+        r"<(link|script|img|iframe|object|embed|source)\b[^>]*(src|href)=\"?https?:", html, re.I
+    )
+    assert not re.search(r"url\(|@import", html)  # nothing fetched from CSS either
+    for tag, attrs in elements(html):
+        if tag in ("img", "link", "script", "iframe", "source", "embed", "object"):
+            assert (attrs.get("src") or attrs.get("href") or "").startswith("data:"), (tag, attrs)
+    assert "default-src 'none'; img-src data:" in html  # CSP: even a slip could load nothing
+
+
+def test_html_escapes_crawled_text(sample):
+    html = render_html(hostile(sample))
+    tags = elements(html)
+    assert not [t for t, _ in tags if t in ("script", "iframe", "svg", "marquee", "b", "i")]
+    assert not [a for t, a in tags if t == "img" and a.get("src") == "x"]
+    assert not any(k.startswith("on") for _, a in tags for k in a)
+    hrefs = [a["href"] for t, a in tags if t == "a"]
+    assert all(h.startswith(("http://", "https://", "#")) for h in hrefs), hrefs
+    assert "javascript:" not in "".join(hrefs) and "data:text" not in "".join(hrefs)
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=" in html  # the title is shown, as text
+    assert "javascript:alert(1)" in html  # the bad URL is shown as text only
+    assert 'href="https://www.ithome.com/a&#34;&gt;&lt;script&gt;' in html
+
+
+def test_story_without_reactions_says_no_price_data(sample):
+    html = render_html(sample)
+    second = section(html, 2)
+    assert 'class="sector-row no-price-data"' in second
+    assert '<td colspan="8" class="nodata">no price data</td>' in second
+    assert "no price data: no chart" in second
+    assert "%" not in second and "<img" not in second
+
+    sample["stories"][0]["sectors"] = [
+        dict(s, reaction=None, path=[]) for s in sample["stories"][0]["sectors"]
     ]
-    assert times == ["2022-07-08 10:06:12", "2022-07-08 10:37:56", "2022-07-08 10:41:25"]
+    html = render_html(sample)
+    assert "<img" not in html and "0.00%" not in html
+    assert section(html, 1).count("no price data</td>") == 7
 
 
-def test_hostile_text_is_escaped_in_html(digest):
-    html = render_html(hostile(digest))
-    assert "<script>document.title" not in html
-    assert "&lt;script&gt;document.title=" in html
-    assert "<img src=x" not in html
-    assert 'href="javascript:' not in html
+def test_empty_digest():
+    empty = {"date": "2022-07-09", "generated_at": "2022-07-09T12:00:00Z", "stories": []}
+    html = render_html(empty)
+    assert 'id="no-stories"' in html and "No stories" in html
+    assert '<section class="story"' not in html and "<img" not in html
+    assert "No stories: nothing was first reported on 2022-07-09." in render_markdown(empty)
 
 
-def test_hostile_text_is_escaped_in_markdown(digest):
-    md = render_markdown(hostile(digest))
-    assert "<script>" not in md and "](javascript:" not in md
+def test_rendering_is_deterministic(sample):
+    assert render_html(sample) == render_html(load_sample())
+    assert render_markdown(sample) == render_markdown(load_sample())
 
 
-def test_story_without_reaction_says_so(digest):
-    story = dict(digest["stories"][0])
-    story["sectors"] = [dict(s, reaction=None, path=[]) for s in story["sectors"]]
-    html = render_html({**digest, "stories": [story]})
-    assert "no price data" in html and 'class="chart"' not in html
+def test_missing_optional_fields_render_as_dashes():
+    story = {"id": "x", "headline": "h", "sectors": [{"sector_id": "s", "reaction": {}}]}
+    html = render_html({"date": "2022-07-08", "stories": [story]})
+    assert "–" in html and "None" not in html
+    assert "None" not in render_markdown({"date": "2022-07-08", "stories": [story]})
 
 
-def test_empty_day(digest):
-    html = render_html(
-        {"date": "2022-07-09", "generated_at": "2022-07-09T12:00:00Z", "stories": []}
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://www.shanghai.gov.cn/a.html", True),
+        ("HTTP://example.org", True),
+        ("javascript:alert(1)", False),
+        (" https://example.org", False),
+        ("https://exa mple.org", False),
+        ("https:///path-only", False),
+        ("//example.org", False),
+        ("data:text/html,x", False),
+        (None, False),
+    ],
+)
+def test_is_web_url(url, ok):
+    assert is_web_url(url) is ok
+
+
+# ---------------------------------------------------------------- charts
+
+
+def test_chart_is_deterministic_png_without_glyph_warnings():
+    path = [{"day": d, "car": d / 100 if d != -2 else None} for d in range(-5, 6)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = car_chart_png([("Metaverse", path), ("元宇宙", path)], "first published 10:06")
+    assert one.startswith(PNG_MAGIC)
+    assert one == car_chart_png([("Metaverse", path), ("元宇宙", path)], "first published 10:06")
+    assert b"tEXt" not in one and b"iTXt" not in one  # no metadata (Software, dates)
+
+
+def test_chart_module_leaves_pyplot_and_backend_alone():
+    code = (
+        "import matplotlib, sys; before = matplotlib.rcParams._get('backend');"
+        "import analysis.charts as c; c.car_chart_png([('a', [{'day': 0, 'car': 0.01}])], 'e');"
+        "assert 'matplotlib.pyplot' not in sys.modules;"
+        "assert matplotlib.rcParams._get('backend') == before"
     )
-    assert 'id="no-stories"' in html
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
 
 
-def test_atom_feed_parses():
-    feed = feedparser.parse(
-        atom_feed(
-            [
-                {
-                    "date": "2022-07-08",
-                    "title": "digest <b>",
-                    "summary": "a & b",
-                    "link": "https://example.org/d.html",
-                    "updated": "2022-07-08T12:00:00Z",
-                }
-            ],
-            "https://example.org/digests.atom",
-            "https://example.org/",
-        )
-    )
-    assert not feed.bozo
-    assert feed.entries[0].title == "digest <b>"
-    assert feed.entries[0].id == "tag:newsmon,2022:digest/2022-07-08"
+# ---------------------------------------------------------------- Atom
+
+
+def _feed_entries():
+    return [
+        {
+            "date": "2022-07-08",
+            "title": "digest <b> & co",
+            "summary": "上海 <script>x</script> a & b\x0b",
+            "html_url": "https://example.org/digests/2022-07-08.html",
+            "updated": "2022-07-08T15:00:00Z",
+        },
+        {
+            "date": "2022-07-11",
+            "title": "digest 2",
+            "summary": "",
+            "link": "javascript:alert(1)",
+            "updated": "2022-07-11T23:00:00+08:00",
+        },
+    ]
+
+
+def test_atom_feed_parses_back():
+    xml = atom_feed(_feed_entries(), "https://example.org/digests.atom", "https://example.org/")
+    ET.fromstring(xml.encode("utf-8"))  # well-formed XML
+    feed = feedparser.parse(xml)
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    assert feed.feed.title == "newsmon daily digest"
+    assert [e.id for e in feed.entries] == [
+        "tag:newsmon,2022:digest/2022-07-11",  # newest first
+        "tag:newsmon,2022:digest/2022-07-08",
+    ]
+    newest, older = feed.entries
+    assert older.title == "digest <b> & co"
+    assert older.link == "https://example.org/digests/2022-07-08.html"
+    assert older.summary == "上海 <script>x</script> a & b"  # text, control character gone
+    assert newest.updated == "2022-07-11T15:00:00Z"  # normalised to UTC
+    assert newest.link == "https://example.org/"  # a javascript: link falls back to the site
+    assert feed.feed.updated == "2022-07-11T15:00:00Z"
+
+
+def test_atom_entry_id_is_stable_per_date():
+    first = atom_feed(_feed_entries()[:1], "https://example.org/f.atom", "https://example.org/")
+    again = dict(_feed_entries()[0], title="re-rendered", updated="2022-07-09T01:00:00Z")
+    second = atom_feed([again], "https://example.org/f.atom", "https://example.org/")
+    ids = [feedparser.parse(x).entries[0].id for x in (first, second)]
+    assert ids[0] == ids[1] == "tag:newsmon,2022:digest/2022-07-08"
+
+
+def test_atom_feed_empty_is_valid():
+    feed = feedparser.parse(atom_feed([], "https://example.org/f.atom", "https://example.org/"))
+    assert not feed.bozo and feed.entries == []
