@@ -44,7 +44,9 @@ def crawl(
     if result.counts.get("new") or result.counts.get("updated"):
         from newsmon.pipeline import update_stories
 
-        stories = update_stories(state.db())  # stories follow what was stored, even on a partial run
+        stories = update_stories(
+            state.db()
+        )  # stories follow what was stored, even on a partial run
         if not as_json:
             click.echo(f"stories: {stories['stories']} from {stories['articles']} articles")
     if as_json:
