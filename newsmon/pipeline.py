@@ -542,12 +542,19 @@ def digest_data(db: Database, day: str, *, top: int = 20) -> dict[str, Any]:
                     "path": path,
                 }
             )
+        # the reason a reader needs is the article-level one of the strongest tag
+        reasons: dict[str, tuple[float, str]] = {}
+        for m in members:
+            for t in load_tags(db, article_id=m["article_id"]):
+                score = t.get("confidence") or 0
+                if t["kind"] == "stock" and score >= reasons.get(t["code"], (-1.0, ""))[0]:
+                    reasons[t["code"]] = (score, t.get("reason") or "")
         stocks = [
             {
                 "code": t["code"],
                 "name": t.get("name"),
                 "confidence": t.get("relevance"),
-                "reason": _evidence_text(t.get("evidence")),
+                "reason": reasons.get(t["code"], (0, ""))[1] or _evidence_text(t.get("evidence")),
             }
             for t in load_tags(db, story_id=s["id"])
             if t["kind"] == "stock"
