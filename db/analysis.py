@@ -19,11 +19,6 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _chunks(values: Sequence[str], size: int = 500) -> Iterable[Sequence[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 # ---------------------------------------------------------------- stories
 
 
@@ -46,37 +41,14 @@ def replace_stories(
     stories: Sequence[dict[str, Any]],
     members: Sequence[dict[str, Any]],
     relations: Sequence[dict[str, Any]],
-    *,
-    article_ids: Sequence[str] | None = None,
 ) -> None:
-    """Replace the stories, memberships and relations touching these articles (all when None)."""
+    """Replace all stories, memberships and relations (stories are recomputed whole)."""
     now = utc_now()
     with db.atomic():
-        if article_ids is None:
-            db.execute("delete from story_articles")
-            db.execute("delete from article_relations")
-            db.execute("delete from story_tags")
-            db.execute("delete from stories")
-        else:
-            ids = list(article_ids)
-            old_stories: set[str] = set()
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                old_stories.update(
-                    r[0]
-                    for r in db.execute(
-                        f"select story_id from story_articles where article_id in ({marks})",
-                        list(chunk),
-                    )
-                )
-                db.execute(
-                    f"delete from article_relations where a in ({marks}) or b in ({marks})",
-                    [*chunk, *chunk],
-                )
-            for story_id in old_stories:
-                db.execute("delete from story_articles where story_id = ?", [story_id])
-                db.execute("delete from story_tags where story_id = ?", [story_id])
-                db.execute("delete from stories where id = ?", [story_id])
+        db.execute("delete from story_articles")
+        db.execute("delete from article_relations")
+        db.execute("delete from story_tags")
+        db.execute("delete from stories")
         rows = []
         for s in stories:
             row = dict(s)
@@ -127,21 +99,6 @@ def load_story_members(db: Database, story_id: str) -> list[dict[str, Any]]:
         order by a.published_at is not null, a.published_at, a.id
     """
     return [dict(r) for r in db.query(sql, [story_id])]
-
-
-def load_relations(db: Database, article_ids: Sequence[str]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    ids = list(article_ids)
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        out.extend(
-            dict(r)
-            for r in db.query(
-                f"select * from article_relations where a in ({marks}) or b in ({marks}) order by a, b",
-                [*chunk, *chunk],
-            )
-        )
-    return out
 
 
 # ---------------------------------------------------------------- tags and sectors
@@ -299,18 +256,6 @@ def price_coverage(db: Database) -> list[dict[str, Any]]:
         from prices group by ticker, adjusted order by ticker
     """
     return [dict(r) for r in db.query(sql)]
-
-
-def save_bars(db: Database, rows: Iterable[dict[str, Any]]) -> None:
-    db["bars"].upsert_all(list(rows), pk=("ticker", "interval", "ts"), alter=False)
-
-
-def load_bars(
-    db: Database, tickers: Sequence[str], start: str, end: str, interval: str
-) -> list[dict[str, Any]]:
-    marks = ",".join("?" * len(tickers))
-    sql = f"select * from bars where ticker in ({marks}) and interval = ? and ts >= ? and ts <= ? order by ticker, ts"
-    return [dict(r) for r in db.query(sql, [*tickers, interval, start, end])]
 
 
 # ---------------------------------------------------------------- reactions and digests

@@ -23,11 +23,6 @@ DEMO_SPIDERS = ("ithome", "sina", "shanghai_gov", "gov_cn")
 DEMO_DAY = "2022-07-08"
 
 
-def seed_paths() -> list[Path]:
-    seeds = DATA / "seeds"
-    return sorted(Path(str(p)) for p in seeds.iterdir() if p.name.endswith(".txt"))
-
-
 def market_paths() -> list[Path]:
     market = DATA / "market"
     return sorted(Path(str(p)) for p in market.iterdir() if p.name.endswith(".csv"))

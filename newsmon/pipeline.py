@@ -115,13 +115,14 @@ def analyze(
             **out["stories"]
         )
     )
-    out["tags"] = tag_articles(db, config)
+    taxonomy = sync_sectors(db, config)
+    out["tags"] = tag_articles(db, config, taxonomy)
     echo(
         "tags: {stock} stock and {sector} sector tags on {articles} articles, {stories} stories".format(
             **out["tags"]
         )
     )
-    out["reactions"] = compute_reactions(db, config, day=day)
+    out["reactions"] = compute_reactions(db, config, day=day, taxonomy=taxonomy)
     echo(
         "reactions: {rows} story x sector rows ({missing} without prices)".format(
             **out["reactions"]
@@ -183,12 +184,17 @@ def sync_sectors(db: Database, config: Any) -> dict[str, dict[str, Any]]:
     return taxonomy
 
 
-def tag_articles(db: Database, config: Any) -> dict[str, int]:
-    """Stock and sector tags per article (with evidence), rolled up per story."""
+def tag_articles(
+    db: Database, config: Any, taxonomy: dict[str, dict[str, Any]] | None = None
+) -> dict[str, int]:
+    """Stock and sector tags per article (with evidence), rolled up per story.
+
+    ``taxonomy``: as sync_sectors returns it (synced from config when not given).
+    """
     from analysis.tagging import company_matcher, rollup_story_tags, sector_tags, stock_tags
     from db.analysis import replace_article_tags, replace_story_tags
 
-    taxonomy = sync_sectors(db, config)
+    taxonomy = taxonomy if taxonomy is not None else sync_sectors(db, config)
     matcher = company_matcher(load_company_table())
     counts = {"articles": 0, "stock": 0, "sector": 0, "stories": 0}
     by_article: dict[str, list[dict[str, Any]]] = {}
@@ -359,7 +365,13 @@ def update_prices(
 # ---------------------------------------------------------------- reactions
 
 
-def compute_reactions(db: Database, config: Any, *, day: str | None = None) -> dict[str, int]:
+def compute_reactions(
+    db: Database,
+    config: Any,
+    *,
+    day: str | None = None,
+    taxonomy: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, int]:
     """The event study for every story x tagged sector whose prices are stored."""
     import pandas as pd
 
@@ -368,7 +380,7 @@ def compute_reactions(db: Database, config: Any, *, day: str | None = None) -> d
     from analysis.reaction import cumulative_abnormal_path, story_reactions
     from db.analysis import load_stories, load_tags, replace_reactions
 
-    taxonomy = sync_sectors(db, config)
+    taxonomy = taxonomy if taxonomy is not None else sync_sectors(db, config)
     holidays = list(config["reaction.extra_holidays"])
     estimation = (config["reaction.estimation_start"], config["reaction.estimation_end"])
     min_days = int(config["reaction.min_estimation_days"])
@@ -502,11 +514,17 @@ def digest_data(db: Database, day: str, *, top: int = 20) -> dict[str, Any]:
     by reach (sites, articles), an official origin, and the strength of the
     strongest sector reaction (|t| of the day-0 abnormal return).
     """
-    from db.analysis import load_reactions, load_stories, load_story_members, load_tags
+    from db.analysis import (
+        load_reactions,
+        load_sectors,
+        load_stories,
+        load_story_members,
+        load_tags,
+    )
     from db.articles import load_articles, utc_now
     from newsmon.timefmt import shanghai
 
-    sectors = {s["id"]: s for s in _load_sectors(db)}
+    sectors = {s["id"]: s for s in load_sectors(db)}
     out_stories = []
     for s in load_stories(db, day_shanghai=day):
         members = load_story_members(db, s["id"])
@@ -678,12 +696,6 @@ def write_digest(db: Database, config: Any, day: str) -> dict[str, Any]:
         "markdown": str((out / f"{day}.md").resolve()),
         "atom": str((out / "digests.atom").resolve()),
     }
-
-
-def _load_sectors(db: Database) -> list[dict[str, Any]]:
-    from db.analysis import load_sectors
-
-    return load_sectors(db)
 
 
 def _evidence_text(evidence: Any) -> str:
