@@ -62,7 +62,7 @@ from urllib.parse import quote, urlsplit
 from jinja2 import ChainableUndefined, Environment, PackageLoader
 from markupsafe import Markup, escape
 
-from analysis.charts import car_chart_png
+from newsmon.analysis.charts import car_chart_png
 
 __all__ = [
     "Digest",
@@ -407,7 +407,7 @@ def _globals() -> dict[str, Any]:
 def _environment(kind: str) -> Environment:
     """The Jinja environment for "html" and "xml" (autoescaped) or "md" (escaped by md())."""
     env = Environment(
-        loader=PackageLoader("analysis", "templates"),
+        loader=PackageLoader("newsmon.analysis", "templates"),
         autoescape=kind in ("html", "xml"),
         undefined=ChainableUndefined,
         trim_blocks=True,

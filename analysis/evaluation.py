@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.stories import RELATIONS, story_clusters
+from newsmon.analysis.stories import RELATIONS, story_clusters
 
 #: where the evaluation set lives inside the ``newsmon`` package
 DEDUPE_EVAL_DIR = "data/dedupe_eval"

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from yfinance.exceptions import YFRateLimitError
 
-from analysis.prices import (
+from newsmon.analysis.prices import (
     ISSUES_ATTR,
     PRICE_COLUMNS,
     PRICE_TOLERANCE,

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.calendar import EXCHANGE_TZ, shift_trading_minutes
+from newsmon.analysis.calendar import EXCHANGE_TZ, shift_trading_minutes
 
 #: default benchmark: CSI 300 (Yahoo's ticker)
 DEFAULT_BENCHMARK = "000300.SS"

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import LeanMinHash, MinHash
 
-from analysis.normalize import matching_text
+from newsmon.analysis.normalize import matching_text
 
 #: characters per shingle. Calibrated on the seeds and the real pages (containment
 #: of the smaller text, n = 3 / 4 / 5 / 6): most shared by unrelated pages 0.15 /

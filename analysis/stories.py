@@ -115,8 +115,8 @@ from typing import Any
 
 import numpy as np
 
-from analysis.normalize import normalize_title
-from analysis.shingles import (
+from newsmon.analysis.normalize import normalize_title
+from newsmon.analysis.shingles import (
     FINGERPRINT_VERSION,
     MINHASH_SEED,
     NUM_PERM,

@@ -55,7 +55,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.prices import canonical_ticker
+from newsmon.analysis.prices import canonical_ticker
 
 LEAD_PARAGRAPHS = 2
 LEAD_MAX_CHARS = 300

@@ -43,9 +43,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from analysis.normalize import display_text, matching_text
-from analysis.shingles import SHINGLE_SIZE, shingle_hashes
-from analysis.stories import REPRINT_CONTAINMENT, story_clusters
+from newsmon.analysis.normalize import display_text, matching_text
+from newsmon.analysis.shingles import SHINGLE_SIZE, shingle_hashes
+from newsmon.analysis.stories import REPRINT_CONTAINMENT, story_clusters
 
 DATA = Path(str(resources.files("newsmon") / "data"))
 

@@ -39,8 +39,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from crawler.extract.common import SHANGHAI, parse_local_time  # noqa: E402
-from crawler.extract.dispatch import parse_page  # noqa: E402
+from newsmon.crawler.extract.common import SHANGHAI, parse_local_time  # noqa: E402
+from newsmon.crawler.extract.dispatch import parse_page  # noqa: E402
 
 DATA = HERE.parent / "newsmon" / "data"
 REAL = DATA / "real"

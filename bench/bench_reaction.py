@@ -32,8 +32,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.prices import close_panel, daily_returns  # noqa: E402
-from analysis.reaction import (  # noqa: E402
+from newsmon.analysis.prices import close_panel, daily_returns  # noqa: E402
+from newsmon.analysis.reaction import (  # noqa: E402
     DEFAULT_ESTIMATION,
     DEFAULT_WINDOWS,
     MIN_ESTIMATION_DAYS,

@@ -195,7 +195,7 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
 def load_defaults() -> tuple[dict[str, Any], dict[str, str]]:
     data: dict[str, Any] = {}
     origins: dict[str, str] = {}
-    pkg = resources.files("config")
+    pkg = resources.files("newsmon.config")
     for name in DEFAULT_FILES:
         resource = pkg / name
         if not resource.is_file():

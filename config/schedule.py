@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config import SPIDERS, Config, ConfigError
+from newsmon.config import SPIDERS, Config, ConfigError
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_MISFIRE_GRACE_S = 300

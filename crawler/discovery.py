@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from crawler.urls import absolute
+from newsmon.crawler.urls import absolute
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -207,7 +207,7 @@ def _entries_from_dicts(rows: list[dict[str, Any]], page_url: str) -> list[Entry
 
 def parse_gov_cn_json(data: bytes, url: str) -> list[Entry]:
     """www.gov.cn static JSON lists ([{TITLE, URL, DOCRELPUBTIME}, ...])."""
-    from crawler.extract.gov_cn import parse_gov_cn_json_feed
+    from newsmon.crawler.extract.gov_cn import parse_gov_cn_json_feed
 
     try:
         rows = parse_gov_cn_json_feed(data, url)
@@ -218,7 +218,7 @@ def parse_gov_cn_json(data: bytes, url: str) -> list[Entry]:
 
 def parse_gov_cn_list_page(html: str, url: str) -> list[Entry]:
     """www.gov.cn HTML list blocks (li > a + span date)."""
-    from crawler.extract.gov_cn import parse_gov_cn_list
+    from newsmon.crawler.extract.gov_cn import parse_gov_cn_list
 
     try:
         rows = parse_gov_cn_list(html, url)

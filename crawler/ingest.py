@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from analysis.normalize import display_text, matching_text
-from crawler.extract.record import ArticleRecord
-from db.articles import save_article
+from newsmon.analysis.normalize import display_text, matching_text
+from newsmon.crawler.extract.record import ArticleRecord
+from newsmon.db.articles import save_article
 
 
 def record_to_row(record: ArticleRecord) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def import_files(db: Database, paths: Iterable[str | Path]) -> ImportReport:
     """Import archived documents; a bad file is reported by name and the others still import."""
-    from crawler.extract.archive import parse_archive
+    from newsmon.crawler.extract.archive import parse_archive
 
     report = ImportReport()
     for path in expand_paths(paths):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.extract.record import ArticleRecord
+from newsmon.crawler.extract.record import ArticleRecord
 
 
 @dataclass

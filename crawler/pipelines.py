@@ -14,8 +14,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from crawler.items import ArticleItem, FailureItem
-from db import connect
+from newsmon.crawler.items import ArticleItem, FailureItem
+from newsmon.db import connect
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class StorePipeline(_DatabasePipeline):
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
             return item
-        from crawler.ingest import save_record
+        from newsmon.crawler.ingest import save_record
 
         try:
             with self.db.atomic():
@@ -112,7 +112,7 @@ class RawPagePipeline(_DatabasePipeline):
         raw = getattr(item, "raw", None)
         if raw is None:
             return item
-        from db.crawl import save_raw_page
+        from newsmon.db.crawl import save_raw_page
 
         article_id = item.article_id if isinstance(item, ArticleItem) else None
         try:
@@ -179,7 +179,7 @@ class CrawlRunPipeline:
         return o
 
     def open_spider(self) -> None:
-        from db.crawl import start_crawl_run
+        from newsmon.db.crawl import start_crawl_run
 
         self.db = _open_db(self.crawler)
         self.run_id = start_crawl_run(self.db, self.crawler.spider.name)
@@ -236,7 +236,7 @@ class CrawlRunPipeline:
     def _write_progress(self) -> None:
         if self.db is None or self.run_id is None:
             return
-        from db.crawl import update_crawl_run
+        from newsmon.db.crawl import update_crawl_run
 
         try:
             update_crawl_run(self.db, self.run_id, **self._counts(), errors=self.errors)
@@ -255,7 +255,7 @@ class CrawlRunPipeline:
         return "ok", None
 
     def spider_closed(self, spider, reason: str) -> None:
-        from db.crawl import finish_crawl_run
+        from newsmon.db.crawl import finish_crawl_run
 
         if self.db is None or self.run_id is None:
             return

@@ -1,7 +1,7 @@
 """Run one spider in a child process and report its crawl_runs row.
 
 Twisted's reactor cannot be restarted within a process, and the scheduler crawls again
-and again, so every crawl runs in a fresh `python -m crawler.runner SPIDER`; the run's
+and again, so every crawl runs in a fresh `python -m newsmon.crawler.runner SPIDER`; the run's
 crawl_runs row (written by the pipelines) decides the outcome. Plain `scrapy crawl`
 exits 0 even when pages failed: CrawlResult.ok does not.
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config import SPIDERS, Config
+from newsmon.config import SPIDERS, Config
 
 #: lines of the child's log kept for the result (shown when a run fails)
 LOG_TAIL = 40
@@ -51,7 +51,7 @@ class CrawlResult:
 
 
 def _last_run_id(db_path: str, spider: str) -> int:
-    from db import connect
+    from newsmon.db import connect
 
     db = connect(db_path)
     try:
@@ -88,8 +88,8 @@ def run_crawl(
         raise ValueError(
             f"spider {spider!r} is disabled in the configuration (sources.{spider}.enabled)"
         )
-    from db import connect
-    from db.crawl import load_crawl_runs
+    from newsmon.db import connect
+    from newsmon.db.crawl import load_crawl_runs
 
     # the child runs elsewhere: a relative database path must mean the same file there
     db_path = str(Path(config.db_path).resolve())
@@ -101,9 +101,10 @@ def run_crawl(
         frozen.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         env = dict(os.environ)
         env["NEWSMON_CONFIG_JSON"] = str(frozen)
-        env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
+        env["SCRAPY_SETTINGS_MODULE"] = "newsmon.crawler.settings"
         env["PYTHONUNBUFFERED"] = "1"
-        cmd = [sys.executable, "-m", "crawler.runner", spider]
+        # -P: the working directory is not put on sys.path, so nothing there shadows newsmon
+        cmd = [sys.executable, "-P", "-m", "newsmon.crawler.runner", spider]
         if refresh:
             cmd.append("--refresh")
         for key, value in (settings or {}).items():
@@ -119,7 +120,6 @@ def run_crawl(
                 text=True,
                 encoding="utf-8",
                 errors="replace",
-                cwd=str(Path(__file__).resolve().parent.parent),
             )
             reader = threading.Thread(
                 target=_pump, args=(proc.stdout, tail, log, echo_log), daemon=True
@@ -176,15 +176,15 @@ def run_crawl(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m crawler.runner SPIDER [--refresh] [--set NAME=VALUE ...] (in-process crawl)."""
+    """python -m newsmon.crawler.runner SPIDER [--refresh] [--set NAME=VALUE ...] (in-process crawl)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m crawler.runner")
+    parser = argparse.ArgumentParser(prog="python -m newsmon.crawler.runner")
     parser.add_argument("spider", choices=SPIDERS)
     parser.add_argument("--refresh", action="store_true", help="fetch stored articles again")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsmon.crawler.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
 

@@ -12,7 +12,7 @@ import json
 import os
 from pathlib import Path
 
-from config import Config, load_config, validate
+from newsmon.config import Config, load_config, validate
 
 #: set by crawler.runner: the exact configuration of the caller, as JSON
 FROZEN_CONFIG_ENV = "NEWSMON_CONFIG_JSON"
@@ -24,8 +24,8 @@ else:
     _config = load_config()
 
 BOT_NAME = "newsmon"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["newsmon.crawler.spiders"]
+NEWSPIDER_MODULE = "newsmon.crawler.spiders"
 
 # --- politeness --------------------------------------------------------------------------
 _user_agent = _config["crawl.user_agent"]
@@ -70,13 +70,13 @@ NEWSMON_RETRY_BACKOFF = float(_config["crawl.retry_backoff_s"])
 DOWNLOADER_MIDDLEWARES = {
     # the built-in retry is replaced by one with back-off and Retry-After
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "newsmon.crawler.middlewares.BackoffRetryMiddleware": 550,
 }
 ITEM_PIPELINES = {
-    "crawler.pipelines.ValidatePipeline": 100,
-    "crawler.pipelines.StorePipeline": 300,
-    "crawler.pipelines.RawPagePipeline": 400,
-    "crawler.pipelines.CrawlRunPipeline": 900,
+    "newsmon.crawler.pipelines.ValidatePipeline": 100,
+    "newsmon.crawler.pipelines.StorePipeline": 300,
+    "newsmon.crawler.pipelines.RawPagePipeline": 400,
+    "newsmon.crawler.pipelines.CrawlRunPipeline": 900,
 }
 
 # --- newsmon -----------------------------------------------------------------------------

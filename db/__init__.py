@@ -1,6 +1,6 @@
 """The one owner of SQLite: connections, schema, upserts and queries. No SQL lives elsewhere."""
 
-from db.connection import DatabaseError, ReadOnlyError, connect, connect_readonly
-from db.migrations import migrations
+from newsmon.db.connection import DatabaseError, ReadOnlyError, connect, connect_readonly
+from newsmon.db.migrations import migrations
 
 __all__ = ["DatabaseError", "ReadOnlyError", "connect", "connect_readonly", "migrations"]

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.articles import utc_now
+from newsmon.db.articles import utc_now
 
 
 def _json(value: Any) -> str:
@@ -107,7 +107,7 @@ def load_story_members(db: Database, story_id: str) -> list[dict[str, Any]]:
 def save_sectors(
     db: Database, sectors: Sequence[dict[str, Any]], members: Sequence[dict[str, Any]]
 ) -> None:
-    """The sector taxonomy from config: replaced whole, so a removed member disappears."""
+    """The sector taxonomy from newsmon.config: replaced whole, so a removed member disappears."""
     with db.atomic():
         db.execute("delete from sector_members")
         rows = []

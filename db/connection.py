@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from db.migrations import migrations
+from newsmon.db.migrations import migrations
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 

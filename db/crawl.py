@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.articles import utc_now
+from newsmon.db.articles import utc_now
 
 #: crawl_runs counters, in the order they are shown
 COUNTERS = ("pages", "new", "updated", "unchanged", "failed", "refetched")
@@ -160,7 +160,7 @@ def load_raw_body(db: Database, raw_id: int) -> bytes:
 def stored_urls(db: Database, urls: Iterable[str] | None = None) -> set[str]:
     """Article URLs already stored (all of them, or those among urls)."""
     if urls is not None:
-        from db.articles import known_urls
+        from newsmon.db.articles import known_urls
 
         return known_urls(db, urls)
     found: set[str] = set()
@@ -175,7 +175,7 @@ def fetched_urls(db: Database, urls: Iterable[str]) -> set[str]:
     An article kept from a feed's copy because its page could not be fetched is fetched
     again on the next run.
     """
-    from db.articles import known_urls
+    from newsmon.db.articles import known_urls
 
     found = known_urls(db, urls)
     if not found:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.articles import utc_now
+from newsmon.db.articles import utc_now
 
 STATUSES = ("running", "ok", "failed", "skipped", "interrupted")
 FINAL_STATUSES = STATUSES[1:]

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.connection import DatabaseError, ReadOnlyError, connect_readonly
+from newsmon.db.connection import DatabaseError, ReadOnlyError, connect_readonly
 
 #: FTS5's trigram tokenizer needs at least this many characters; shorter queries use LIKE
 TRIGRAM_MIN_CHARS = 3

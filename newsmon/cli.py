@@ -21,7 +21,7 @@ from newsmon.output import echo_dicts, echo_rows, output_options
     "--db",
     "db_path",
     metavar="PATH",
-    help="SQLite database file (default from config: data/newsmon.db)",
+    help="SQLite database file (default from newsmon.config: data/newsmon.db)",
 )
 @click.option("--config", "config_path", metavar="PATH", help="A TOML file laid over the defaults")
 @click.pass_context
@@ -47,7 +47,7 @@ def import_cmd(state: State, paths: tuple[Path, ...]) -> None:
     Example:
         newsmon import seeds/*.txt
     """
-    from crawler.ingest import import_files
+    from newsmon.crawler.ingest import import_files
 
     db = state.db()
     report = import_files(db, paths)
@@ -82,7 +82,7 @@ def sql(state: State, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -
         newsmon sql "select site, title, published_at from articles"
         newsmon sql "select * from articles where site = :s" -p s sina --json
     """
-    from db.queries import run_readonly
+    from newsmon.db.queries import run_readonly
 
     state.db()  # create and migrate the file if new, so the schema is there to query
     columns, rows = run_readonly(state.db_path, sql, dict(params))
@@ -103,7 +103,7 @@ def search(state: State, query: str, limit: int, fmt: str) -> None:
         newsmon search 智能终端
         newsmon search 氢能 --json
     """
-    from db.queries import search_articles
+    from newsmon.db.queries import search_articles
     from newsmon.timefmt import shanghai
 
     rows = search_articles(state.db(), query, limit=limit)
@@ -123,7 +123,7 @@ def stats(state: State, fmt: str) -> None:
     Example:
         newsmon stats --csv
     """
-    from db.queries import article_counts
+    from newsmon.db.queries import article_counts
 
     echo_dicts(article_counts(state.db()), fmt, ["day_shanghai", "site", "articles"])
 

@@ -42,7 +42,7 @@ def stories(state: State, day: str | None, fmt: str) -> None:
         newsmon stories --date 2022-07-08
         newsmon stories --json
     """
-    from db.analysis import load_stories
+    from newsmon.db.analysis import load_stories
 
     rows = []
     for s in load_stories(state.db(), day_shanghai=day):
@@ -86,7 +86,7 @@ def story(state: State, story_id: str, fmt: str) -> None:
     Example:
         newsmon story 3f2a9c0d1e2b4a5c
     """
-    from db.analysis import load_stories, load_story_members
+    from newsmon.db.analysis import load_stories, load_story_members
 
     db = state.db()
     found = [s for s in load_stories(db) if s["id"] == story_id]
@@ -143,7 +143,7 @@ def eval_dedupe(fmt: str) -> None:
     """
     from importlib import resources
 
-    from analysis.evaluation import DEDUPE_EVAL_DIR, dedupe_eval_set, evaluate_dedupe
+    from newsmon.analysis.evaluation import DEDUPE_EVAL_DIR, dedupe_eval_set, evaluate_dedupe
 
     root = resources.files("newsmon") / DEDUPE_EVAL_DIR
     table = evaluate_dedupe(dedupe_eval_set(lambda name: (root / name).read_text("utf-8")))
@@ -246,7 +246,7 @@ def reactions(state: State, day: str | None, story_id: str | None, fmt: str) -> 
         newsmon reactions --date 2022-07-08
         newsmon reactions --json
     """
-    from db.analysis import load_reactions
+    from newsmon.db.analysis import load_reactions
 
     rows = []
     for r in load_reactions(state.db(), story_id=story_id, day_shanghai=day):

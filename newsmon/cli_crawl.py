@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from config import SPIDERS
+from newsmon.config import SPIDERS
 from newsmon.clicommon import Failure, State, handle_errors, pass_state
 from newsmon.output import echo_dicts
 
@@ -36,7 +36,7 @@ def crawl(
         newsmon crawl sina
         NEWSMON_BASE_URL=http://127.0.0.1:8765 newsmon --db /tmp/x.db crawl ithome --refresh
     """
-    from crawler.runner import run_crawl
+    from newsmon.crawler.runner import run_crawl
 
     config = state.config
     state.db()  # create and migrate the file before the crawl process opens it
@@ -121,8 +121,8 @@ def extract(
         newsmon extract page.html --url https://finance.sina.com.cn/roll/2022-07-08/doc-x.shtml
         newsmon extract notice.html --url https://www.shanghai.gov.cn/nw12344/20220708/x.html --json
     """
-    from crawler.extract.charset import decode_html
-    from crawler.extract.dispatch import parse_page, site_for_url
+    from newsmon.crawler.extract.charset import decode_html
+    from newsmon.crawler.extract.dispatch import parse_page, site_for_url
 
     body = file.read_bytes()
     headers = {"Content-Type": f"text/html; charset={charset}"} if charset else {}

@@ -145,7 +145,7 @@ def serve(state: State, host: str, port: int, immutable: bool) -> None:
         newsmon serve --port 8002
         open http://127.0.0.1:8001/newsmon/today_stories?day=2022-07-08
     """
-    from db.datasette import serve as serve_datasette
+    from newsmon.db.datasette import serve as serve_datasette
 
     state.db().close()  # create and migrate the file if new, so every table is there
     serve_datasette(state.db_path, host=host, port=port, immutable=immutable)

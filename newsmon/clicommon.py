@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import click
 
-from config import Config, ConfigError, load_config
-from db import DatabaseError, connect
+from newsmon.config import Config, ConfigError, load_config
+from newsmon.db import DatabaseError, connect
 
 
 class Failure(click.ClickException):

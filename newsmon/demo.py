@@ -14,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from config import Config, validate
-from db import connect
+from newsmon.config import Config, validate
+from newsmon.db import connect
 
 DATA = resources.files("newsmon") / "data"
 #: the spiders that find the event's documents on the replay site
@@ -41,8 +41,8 @@ def replay_config(config: Config, base_url: str) -> Config:
 
 
 def run_demo(config: Config, echo: Callable[[str], None] = print) -> dict[str, Any]:
-    from crawler.replay import serve_replay
-    from crawler.runner import run_crawl
+    from newsmon.crawler.replay import serve_replay
+    from newsmon.crawler.runner import run_crawl
     from newsmon import pipeline
 
     started = time.monotonic()

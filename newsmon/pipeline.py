@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.analysis import load_signatures, replace_stories, save_signatures
-from db.articles import load_articles
+from newsmon.db.analysis import load_signatures, replace_stories, save_signatures
+from newsmon.db.articles import load_articles
 
 Echo = Callable[[str], None]
 
@@ -45,7 +45,7 @@ def update_stories(db: Database) -> dict[str, int]:
     signature are fingerprinted. Stories are a function of the set of articles,
     not of the order they arrived in, so rebuilding gives the same stories.
     """
-    from analysis.stories import SIGNATURE_SCHEME, StoryIndex
+    from newsmon.analysis.stories import SIGNATURE_SCHEME, StoryIndex
 
     records = [story_record(a) for a in load_articles(db)]
     stored = {s["article_id"]: s["signature"] for s in load_signatures(db, SIGNATURE_SCHEME)}
@@ -146,7 +146,7 @@ def load_company_table():
 
     import pandas as pd
 
-    from analysis.tagging import company_table
+    from newsmon.analysis.tagging import company_table
 
     with (resources.files("newsmon") / "data" / COMPANY_LIST).open("rb") as fh:
         listing = pd.read_csv(fh, dtype=str)
@@ -154,9 +154,9 @@ def load_company_table():
 
 
 def sync_sectors(db: Database, config: Any) -> dict[str, dict[str, Any]]:
-    """The sector taxonomy from config, validated, stored in sectors / sector_members."""
-    from analysis.tagging import sector_taxonomy
-    from db.analysis import save_sectors
+    """The sector taxonomy from newsmon.config, validated, stored in sectors / sector_members."""
+    from newsmon.analysis.tagging import sector_taxonomy
+    from newsmon.db.analysis import save_sectors
 
     taxonomy = sector_taxonomy(config.get("sectors", {}) or {})
     sectors = [
@@ -189,10 +189,10 @@ def tag_articles(
 ) -> dict[str, int]:
     """Stock and sector tags per article (with evidence), rolled up per story.
 
-    ``taxonomy``: as sync_sectors returns it (synced from config when not given).
+    ``taxonomy``: as sync_sectors returns it (synced from newsmon.config when not given).
     """
-    from analysis.tagging import company_matcher, rollup_story_tags, sector_tags, stock_tags
-    from db.analysis import replace_article_tags, replace_story_tags
+    from newsmon.analysis.tagging import company_matcher, rollup_story_tags, sector_tags, stock_tags
+    from newsmon.db.analysis import replace_article_tags, replace_story_tags
 
     taxonomy = taxonomy if taxonomy is not None else sync_sectors(db, config)
     matcher = company_matcher(load_company_table())
@@ -259,8 +259,8 @@ def tag_articles(
 
 def import_prices(db: Database, paths: list[str]) -> dict[str, Any]:
     """Recorded price files (any layout analysis.prices knows) into the prices table."""
-    from analysis.prices import ISSUES_ATTR, load_price_file
-    from db.analysis import save_prices
+    from newsmon.analysis.prices import ISSUES_ATTR, load_price_file
+    from newsmon.db.analysis import save_prices
 
     totals = {"files": 0, "new": 0, "updated": 0, "unchanged": 0}
     issues: list[str] = []
@@ -297,8 +297,8 @@ def price_frame(db: Database, tickers: list[str] | None = None, adjusted: str = 
     """Stored daily prices as the canonical frame of analysis.prices (one adjustment)."""
     import pandas as pd
 
-    from analysis.prices import PRICE_COLUMNS, empty_prices
-    from db.analysis import load_prices
+    from newsmon.analysis.prices import PRICE_COLUMNS, empty_prices
+    from newsmon.db.analysis import load_prices
 
     rows = [r for r in load_prices(db, tickers) if r["adjusted"] == adjusted]
     if not rows:
@@ -326,8 +326,8 @@ def update_prices(
     """
     import datetime as dt
 
-    from analysis.providers import CSVProvider, YFinanceProvider
-    from db.analysis import load_stories, price_coverage, save_prices
+    from newsmon.analysis.providers import CSVProvider, YFinanceProvider
+    from newsmon.db.analysis import load_stories, price_coverage, save_prices
 
     if provider is None:
         if config["prices.provider"] == "csv":
@@ -375,10 +375,10 @@ def compute_reactions(
     """The event study for every story x tagged sector whose prices are stored."""
     import pandas as pd
 
-    from analysis.calendar import CalendarRangeError, align_event_time, event_session
-    from analysis.prices import daily_returns
-    from analysis.reaction import cumulative_abnormal_path, story_reactions
-    from db.analysis import load_stories, load_tags, replace_reactions
+    from newsmon.analysis.calendar import CalendarRangeError, align_event_time, event_session
+    from newsmon.analysis.prices import daily_returns
+    from newsmon.analysis.reaction import cumulative_abnormal_path, story_reactions
+    from newsmon.db.analysis import load_stories, load_tags, replace_reactions
 
     taxonomy = taxonomy if taxonomy is not None else sync_sectors(db, config)
     holidays = list(config["reaction.extra_holidays"])
@@ -514,14 +514,14 @@ def digest_data(db: Database, day: str, *, top: int = 20) -> dict[str, Any]:
     by reach (sites, articles), an official origin, and the strength of the
     strongest sector reaction (|t| of the day-0 abnormal return).
     """
-    from db.analysis import (
+    from newsmon.db.analysis import (
         load_reactions,
         load_sectors,
         load_stories,
         load_story_members,
         load_tags,
     )
-    from db.articles import load_articles, utc_now
+    from newsmon.db.articles import load_articles, utc_now
     from newsmon.timefmt import shanghai
 
     sectors = {s["id"]: s for s in load_sectors(db)}
@@ -654,8 +654,8 @@ def write_digest(db: Database, config: Any, day: str) -> dict[str, Any]:
     """Render the day's digest (Markdown, HTML) and the Atom feed into digest.output_dir."""
     from pathlib import Path
 
-    from analysis.digest import atom_feed, render_html, render_markdown
-    from db.analysis import load_digests, save_digest
+    from newsmon.analysis.digest import atom_feed, render_html, render_markdown
+    from newsmon.db.analysis import load_digests, save_digest
 
     data = digest_data(db, day, top=int(config["digest.top_stories"]))
     out = Path(config["digest.output_dir"])

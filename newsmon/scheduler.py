@@ -32,16 +32,17 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from config import Config
-from config.schedule import JobSpec, Schedule, load_schedule
-from db import DatabaseError, connect
-from db import jobs as job_runs
+from newsmon.config import Config
+from newsmon.config.schedule import JobSpec, Schedule, load_schedule
+from newsmon.db import DatabaseError, connect
+from newsmon.db import jobs as job_runs
 from newsmon.timefmt import shanghai
 
 logger = logging.getLogger("newsmon.scheduler")
 
-#: how the scheduler starts newsmon in a child process
-NEWSMON_COMMAND: tuple[str, ...] = (sys.executable, "-m", "newsmon.cli")
+#: how the scheduler starts newsmon in a child process; -P keeps the working directory
+#: off sys.path, so no file there can stand in for a module of newsmon's
+NEWSMON_COMMAND: tuple[str, ...] = (sys.executable, "-P", "-m", "newsmon.cli")
 #: most characters of a child's error output kept in job_runs.error
 ERROR_TAIL_CHARS = 2000
 #: most bytes of a child's output read back when looking for its counts line

@@ -11,7 +11,7 @@ SEEDS = sorted((DATA / "seeds").glob("*.txt"))
 
 @pytest.fixture
 def tmp_db(tmp_path):
-    from db import connect
+    from newsmon.db import connect
 
     return connect(tmp_path / "test.db")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA, SEEDS
-from crawler.extract.archive import parse_archive
+from newsmon.crawler.extract.archive import parse_archive
 
 NOTICE = "https://www.shanghai.gov.cn/nw12344/20220708/ab632a9b29b04ed2adce2dbcb789412c.html"
 NOTICE_TITLE = (
@@ -172,7 +172,7 @@ def test_pdf_guillemet_titles():
 
 
 def test_real_pdf_read_as_a_document():
-    from crawler.replay.event import notice_pdf
+    from newsmon.crawler.replay.event import notice_pdf
 
     record = parse_archive(notice_pdf(SEEDS[3].read_text(encoding="utf-8")), "notice.pdf")
     assert (record.kind, record.doc_number, record.title) == (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.calendar import (
+from newsmon.analysis.calendar import (
     CalendarRangeError,
     align_event_time,
     event_session,

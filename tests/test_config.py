@@ -1,6 +1,6 @@
 import pytest
 
-from config import ConfigError, load_config
+from newsmon.config import ConfigError, load_config
 
 
 def test_defaults_load_and_validate(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import DATA
-from crawler.replay import replay_server
+from newsmon.crawler.replay import replay_server
 from newsmon.cli import cli
 
 SINA_US = "https://finance.sina.com.cn/stock/usstock/c/2019-09-09/doc-iicezzrq4681677.shtml"

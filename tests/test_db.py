@@ -2,9 +2,9 @@ import sqlite3
 
 import pytest
 
-from db import ReadOnlyError, connect, migrations
-from db.articles import load_articles, save_article
-from db.queries import article_counts, run_readonly, search_articles
+from newsmon.db import ReadOnlyError, connect, migrations
+from newsmon.db.articles import load_articles, save_article
+from newsmon.db.queries import article_counts, run_readonly, search_articles
 
 
 def row(**kw):

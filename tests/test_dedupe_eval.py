@@ -9,7 +9,7 @@ from importlib import resources
 
 import pytest
 
-from analysis.evaluation import (
+from newsmon.analysis.evaluation import (
     ANY,
     ANY_STORY,
     DEDUPE_EVAL_DIR,
@@ -17,7 +17,7 @@ from analysis.evaluation import (
     dedupe_eval_set,
     evaluate_dedupe,
 )
-from analysis.stories import RELATIONS
+from newsmon.analysis.stories import RELATIONS
 
 ROOT = resources.files("newsmon") / DEDUPE_EVAL_DIR
 

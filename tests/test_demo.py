@@ -2,9 +2,9 @@
 
 import pytest
 
-from config import load_config
-from db import connect
-from db.analysis import load_reactions, load_stories
+from newsmon.config import load_config
+from newsmon.db import connect
+from newsmon.db.analysis import load_reactions, load_stories
 from newsmon.demo import DEMO_DAY, run_demo
 
 STORED = (

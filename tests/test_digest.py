@@ -18,8 +18,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from analysis.charts import car_chart_png
-from analysis.digest import atom_feed, is_web_url, render_html, render_markdown
+from newsmon.analysis.charts import car_chart_png
+from newsmon.analysis.digest import atom_feed, is_web_url, render_html, render_markdown
 
 SAMPLE = Path(__file__).parent / "data" / "digest_sample.json"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -277,7 +277,7 @@ def test_chart_is_deterministic_png_without_glyph_warnings():
 def test_chart_module_leaves_pyplot_and_backend_alone():
     code = (
         "import matplotlib, sys; before = matplotlib.rcParams._get('backend');"
-        "import analysis.charts as c; c.car_chart_png([('a', [{'day': 0, 'car': 0.01}])], 'e');"
+        "import newsmon.analysis.charts as c; c.car_chart_png([('a', [{'day': 0, 'car': 0.01}])], 'e');"
         "assert 'matplotlib.pyplot' not in sys.modules;"
         "assert matplotlib.rcParams._get('backend') == before"
     )

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 from test_digest import SCRIPT_TITLE, elements, hostile, load_sample
 
-from analysis.digest import render_html
+from newsmon.analysis.digest import render_html
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = [

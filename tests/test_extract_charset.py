@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conftest import DATA
-from crawler.extract.charset import declared_charset, decode_html, ensure_text
+from newsmon.crawler.extract.charset import declared_charset, decode_html, ensure_text
 
 GB_PAGE = (DATA / "real/labeled/cwced_sina_chanye_2005_gb2312.html").read_bytes()
 TEXT, ENCODING = decode_html(GB_PAGE, "utf-8")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import common
-from crawler.extract.record import StockTag
+from newsmon.crawler.extract import common
+from newsmon.crawler.extract.record import StockTag
 
 SINA_BODY = """<div>
 <p>　　来源：上海人民政府网站</p>

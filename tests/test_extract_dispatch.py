@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA
-from crawler.extract.dispatch import parse_page, site_for_url
-from crawler.extract.generic import parse_generic
+from newsmon.crawler.extract.dispatch import parse_page, site_for_url
+from newsmon.crawler.extract.generic import parse_generic
 
 
 @pytest.mark.parametrize(

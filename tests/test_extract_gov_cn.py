@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA
-from crawler.extract import common
-from crawler.extract.gov_cn import (
+from newsmon.crawler.extract import common
+from newsmon.crawler.extract.gov_cn import (
     parse_gov_cn,
     parse_gov_cn_json_feed,
     parse_gov_cn_list,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA
-from crawler.extract.ithome import parse_ithome
+from newsmon.crawler.extract.ithome import parse_ithome
 
 URL = "https://www.ithome.com/0/866/661.htm"
 PAGE = (DATA / "real/ithome/ithome_article_2025-07-08_0-866-661.html").read_bytes()

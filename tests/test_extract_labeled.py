@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from conftest import DATA
-from crawler.extract.dispatch import parse_page
+from newsmon.crawler.extract.dispatch import parse_page
 
 REAL = DATA / "real"
 CWCED = json.loads((REAL / "labeled/cwced_groundtruth_subset.json").read_text(encoding="utf-8"))
@@ -96,7 +96,7 @@ def test_body_close_to_the_label(key):
 @pytest.mark.parametrize("key", sorted(CWCED))
 def test_date_label(key):
     """cwced labels the date as shown (成文日期 for the notice), in Asia/Shanghai time."""
-    from crawler.extract.common import SHANGHAI, parse_local_time
+    from newsmon.crawler.extract.common import SHANGHAI, parse_local_time
 
     record = RECORDS[key]
     label = CWCED[key]["date"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA
-from crawler.extract.shanghai_gov import parse_shanghai_gov, parse_shanghai_gov_policy_json
+from newsmon.crawler.extract.shanghai_gov import parse_shanghai_gov, parse_shanghai_gov_policy_json
 
 SH = DATA / "real/shanghai_gov"
 NOTICE_URL = "https://www.shanghai.gov.cn/nw12344/20220708/ab632a9b29b04ed2adce2dbcb789412c.html"

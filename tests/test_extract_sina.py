@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import DATA
-from crawler.extract.sina import parse_sina
+from newsmon.crawler.extract.sina import parse_sina
 
 SINA = DATA / "real/sina"
 HEADERS = {"Content-Type": "text/html; charset=utf-8"}

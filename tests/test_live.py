@@ -9,10 +9,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from config import load_config
-from crawler.discovery import parse_feed, parse_gov_cn_json, parse_list_links, parse_sina_roll
-from crawler.spiders.shanghai_gov import ShanghaiGovSpider
-from crawler.urls import url_allowed
+from newsmon.config import load_config
+from newsmon.crawler.discovery import (
+    parse_feed,
+    parse_gov_cn_json,
+    parse_list_links,
+    parse_sina_roll,
+)
+from newsmon.crawler.spiders.shanghai_gov import ShanghaiGovSpider
+from newsmon.crawler.urls import url_allowed
 
 pytestmark = pytest.mark.live
 

@@ -1,4 +1,4 @@
-from analysis.normalize import (
+from newsmon.analysis.normalize import (
     display_text,
     fold_width,
     matching_text,

@@ -3,9 +3,9 @@
 import pytest
 
 from conftest import SEEDS
-from crawler.ingest import import_files
-from db import connect
-from db.analysis import load_stories, load_story_members
+from newsmon.crawler.ingest import import_files
+from newsmon.db import connect
+from newsmon.db.analysis import load_stories, load_story_members
 from newsmon.pipeline import update_stories
 
 

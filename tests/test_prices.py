@@ -9,7 +9,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from analysis.prices import (
+from newsmon.analysis.prices import (
     ISSUES_ATTR,
     MISSING_ATTR,
     PRICE_COLUMNS,

@@ -10,8 +10,8 @@ import pandas.testing as pdt
 import pytest
 from yfinance.exceptions import YFRateLimitError
 
-from analysis.prices import ISSUES_ATTR, PRICE_COLUMNS, load_price_file
-from analysis.providers import (
+from newsmon.analysis.prices import ISSUES_ATTR, PRICE_COLUMNS, load_price_file
+from newsmon.analysis.providers import (
     BAR_COLUMNS,
     CSVProvider,
     IntradayNotSupported,

@@ -11,8 +11,8 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
-from analysis.prices import close_panel, daily_returns, load_price_file
-from analysis.reaction import (
+from newsmon.analysis.prices import close_panel, daily_returns, load_price_file
+from newsmon.analysis.reaction import (
     REACTION_COLUMNS,
     cumulative_abnormal_path,
     price_limit,
@@ -20,14 +20,14 @@ from analysis.reaction import (
     sector_returns,
     story_reactions,
 )
-from analysis.tagging import sector_taxonomy
+from newsmon.analysis.tagging import sector_taxonomy
 from conftest import DATA
 
 MARKET = DATA / "market"
 FOUR = ["002045", "300088", "002047", "300433"]
 CHOICE = MARKET / "choice_csi300_000300SH_daily_2022-04_2022-09.csv"
 TUSHARE = MARKET / "tushare_index_daily_000300SH_2022-04_2022-09.csv"
-SECTORS_TOML = resources.files("config") / "sectors.toml"
+SECTORS_TOML = resources.files("newsmon.config") / "sectors.toml"
 DAY0 = "2022-07-08"
 
 

@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.replay import Fault, replay_server, serve_replay
-from crawler.replay.routes import DATA_DIR, read_manifest
-from crawler.urls import to_fetch_url, to_live_url
+from newsmon.crawler.replay import Fault, replay_server, serve_replay
+from newsmon.crawler.replay.routes import DATA_DIR, read_manifest
+from newsmon.crawler.urls import to_fetch_url, to_live_url
 
 NOTICE = "https://www.shanghai.gov.cn/nw12344/20220708/ab632a9b29b04ed2adce2dbcb789412c.html"
 NOTICE_PDF = "https://www.shanghai.gov.cn/cmsres/20220708/ab632a9b29b04ed2adce2dbcb789412c.pdf"

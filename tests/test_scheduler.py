@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from config import load_config, load_defaults
-from config import schedule as sched
-from db import connect
-from db.jobs import load_job_runs, mark_stale_running, start_job_run
+from newsmon.config import load_config, load_defaults
+from newsmon.config import schedule as sched
+from newsmon.db import connect
+from newsmon.db.jobs import load_job_runs, mark_stale_running, start_job_run
 from newsmon.cli import cli
 from newsmon.scheduler import JobRunner, last_json_object, run_schedule
 
@@ -31,7 +31,7 @@ TEST_ACTIONS = {
 #: the same in a `newsmon schedule` subprocess: register the actions, then run the command line
 BOOT = f"""
 import sys
-from config import schedule as s
+from newsmon.config import schedule as s
 s.ACTIONS["sleep"] = s.Action(lambda job: [], "sleep", program=(sys.executable, "-c", {SLEEP!r}))
 from newsmon.cli import main
 main(sys.argv[1:])
@@ -350,7 +350,7 @@ def test_last_json_line_is_the_counts():
 def test_jobs_shows_schedule_and_runs(tmp_path):
     db_path = tmp_path / "t.db"
     db = connect(db_path)
-    from db.jobs import finish_job_run
+    from newsmon.db.jobs import finish_job_run
 
     run_id = start_job_run(db, "crawl_sina", "crawl", started_at="2022-07-08T02:00:00Z")
     finish_job_run(db, run_id, "ok", counts={"new": 4}, ended_at="2022-07-08T02:01:30Z")

@@ -11,8 +11,8 @@ import urllib.request
 
 import pytest
 
-from db import connect
-from db.datasette import DATABASE_NAME, QUERIES, TABLES, make_datasette
+from newsmon.db import connect
+from newsmon.db.datasette import DATABASE_NAME, QUERIES, TABLES, make_datasette
 
 ARTICLES = [
     # id, site, published_at (UTC), title, text, kind

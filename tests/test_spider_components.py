@@ -1,5 +1,5 @@
 """Pieces of the crawl that need no network: URL mapping and domain checks, Retry-After,
-attachments to text, crawl_runs bookkeeping, the settings built from config."""
+attachments to text, crawl_runs bookkeeping, the settings built from newsmon.config."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
-from crawler.middlewares import parse_retry_after
-from crawler.spiders.base import attachment_kind, attachment_record, body_links
-from crawler.urls import domain_allowed, to_fetch_url, to_live_url, url_allowed
+from newsmon.crawler.middlewares import parse_retry_after
+from newsmon.crawler.spiders.base import attachment_kind, attachment_record, body_links
+from newsmon.crawler.urls import domain_allowed, to_fetch_url, to_live_url, url_allowed
 
 
 def test_fetch_url_keeps_path_and_query_drops_fragment():
@@ -51,7 +51,7 @@ def test_retry_after_forms():
 
 
 def test_pdf_attachment_read_as_a_document():
-    from crawler.replay.event import notice_pdf
+    from newsmon.crawler.replay.event import notice_pdf
 
     pdf = notice_pdf("沪府办发〔2022〕12号\n上海市促进智能终端产业高质量发展行动方案")
     parent = {
@@ -94,7 +94,7 @@ def test_body_links_skip_files_and_scripts():
 
 
 def test_crawl_run_bookkeeping(tmp_db):
-    from db.crawl import finish_crawl_run, latest_crawl_run, save_raw_page, start_crawl_run
+    from newsmon.db.crawl import finish_crawl_run, latest_crawl_run, save_raw_page, start_crawl_run
 
     run = start_crawl_run(tmp_db, "sina")
     raw_id, new = save_raw_page(
@@ -132,7 +132,7 @@ def test_settings_come_from_config(monkeypatch, tmp_path):
     monkeypatch.delenv("NEWSMON_CONFIG_JSON", raising=False)
     monkeypatch.setenv("NEWSMON_DB", str(tmp_path / "s.db"))
     monkeypatch.setenv("NEWSMON_BASE_URL", "http://127.0.0.1:1")
-    import crawler.settings as settings
+    import newsmon.crawler.settings as settings
 
     settings = importlib.reload(settings)
     assert settings.NEWSMON_DB == str(tmp_path / "s.db")
@@ -151,7 +151,7 @@ def test_retry_waits_back_off_and_cap_retry_after():
     from scrapy.settings import Settings
     from scrapy.statscollectors import MemoryStatsCollector
 
-    from crawler.middlewares import BackoffRetryMiddleware
+    from newsmon.crawler.middlewares import BackoffRetryMiddleware
 
     mw = BackoffRetryMiddleware(
         retry_codes={429, 500, 503}, exceptions=(), backoff=0.5, retry_after_max=10

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import DATA
-from crawler.discovery import (
+from newsmon.crawler.discovery import (
     DiscoveryError,
     parse_feed,
     parse_gov_cn_json,
@@ -16,7 +16,7 @@ from crawler.discovery import (
     parse_sina_roll,
     unix_to_utc,
 )
-from crawler.replay.routes import build_routes
+from newsmon.crawler.replay.routes import build_routes
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import SEEDS
-from crawler.replay import replay_server
-from crawler.replay.harness import replay_config, stored
-from crawler.runner import run_crawl
+from newsmon.crawler.replay import replay_server
+from newsmon.crawler.replay.harness import replay_config, stored
+from newsmon.crawler.runner import run_crawl
 
 SINA_000 = "https://finance.sina.com.cn/roll/2022-07-08/doc-imizirav2742611.shtml"
 SINA_001 = "https://finance.sina.com.cn/roll/2022-07-08/doc-imizirav2749306.shtml"
@@ -48,8 +48,8 @@ def event(tmp_path_factory):
 @pytest.fixture(scope="module")
 def imported():
     """What `newsmon import` makes of each seed file, by seed number."""
-    from crawler.extract.archive import parse_archive
-    from crawler.ingest import record_to_row
+    from newsmon.crawler.extract.archive import parse_archive
+    from newsmon.crawler.ingest import record_to_row
 
     return {p.name[:3]: record_to_row(parse_archive(p.read_bytes(), p.name)) for p in SEEDS}
 

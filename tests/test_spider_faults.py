@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.replay import replay_server
-from crawler.replay.harness import expected_rows, https, replay_config, stored
-from crawler.runner import run_crawl
-from db import connect
-from db.crawl import load_crawl_runs, start_crawl_run
+from newsmon.crawler.replay import replay_server
+from newsmon.crawler.replay.harness import expected_rows, https, replay_config, stored
+from newsmon.crawler.runner import run_crawl
+from newsmon.db import connect
+from newsmon.db.crawl import load_crawl_runs, start_crawl_run
 
 ROLL_API = "https://feed.mix.sina.com.cn/api/roll/get"
 SINA_000 = "https://finance.sina.com.cn/roll/2022-07-08/doc-imizirav2742611.shtml"

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.replay.harness import check_second_run, check_stored, crawl_twice, expected_rows
+from newsmon.crawler.replay.harness import (
+    check_second_run,
+    check_stored,
+    crawl_twice,
+    expected_rows,
+)
 
 SPIDER = "ithome"
 NOTICE = "https://www.shanghai.gov.cn/nw12344/20220708/ab632a9b29b04ed2adce2dbcb789412c.html"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.replay.harness import check_second_run, check_stored, crawl_twice
+from newsmon.crawler.replay.harness import check_second_run, check_stored, crawl_twice
 
 SPIDER = "shanghai_gov"
 NOTICE = "https://www.shanghai.gov.cn/nw12344/20220708/ab632a9b29b04ed2adce2dbcb789412c.html"
@@ -41,9 +41,9 @@ def test_second_run_fetches_no_article(crawled):
 
 
 def test_policy_platform_list_then_details(tmp_path):
-    from crawler.replay import replay_server
-    from crawler.replay.harness import replay_config, stored
-    from crawler.runner import run_crawl
+    from newsmon.crawler.replay import replay_server
+    from newsmon.crawler.replay.harness import replay_config, stored
+    from newsmon.crawler.runner import run_crawl
 
     api = {
         "policy_page_api": "https://www.shanghai.gov.cn/gwk/policy/page",

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from analysis.evaluation import DEDUPE_EVAL_DIR, dedupe_eval_set
-from analysis.normalize import display_text, matching_text
-from analysis.shingles import (
+from newsmon.analysis.evaluation import DEDUPE_EVAL_DIR, dedupe_eval_set
+from newsmon.analysis.normalize import display_text, matching_text
+from newsmon.analysis.shingles import (
     MIN_SHINGLED_CHARS,
     MINHASH_SEED,
     NUM_PERM,
@@ -25,7 +25,7 @@ from analysis.shingles import (
     fingerprint,
     shingle_hashes,
 )
-from analysis.stories import (
+from newsmon.analysis.stories import (
     KEY_GROUP_CAP,
     StoryIndex,
     doc_number_keys,

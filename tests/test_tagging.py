@@ -10,9 +10,9 @@ from importlib import resources
 import pandas as pd
 import pytest
 
-from analysis.normalize import display_text
-from analysis.prices import canonical_ticker
-from analysis.tagging import (
+from newsmon.analysis.normalize import display_text
+from newsmon.analysis.prices import canonical_ticker
+from newsmon.analysis.tagging import (
     CONF_GENERIC,
     GENERIC_WORDS,
     RELEVANCE_SCALE,
@@ -29,7 +29,7 @@ from conftest import DATA
 
 LISTING = DATA / "market" / "eastmoney_industry_tags_all_ashares_asof_2024-06.csv"
 CROSS = DATA / "market" / "samleon_daily_all_ashares_2022-07-01_2022-07-15.csv"
-SECTORS_TOML = resources.files("config") / "sectors.toml"
+SECTORS_TOML = resources.files("newsmon.config") / "sectors.toml"
 
 
 def seed(prefix: str) -> tuple[str, str, list[dict]]:

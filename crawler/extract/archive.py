@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
-from crawler.extract import common
-from crawler.extract.record import ArticleRecord
+from newsmon.crawler.extract import common
+from newsmon.crawler.extract.record import ArticleRecord
 
 PARSER = "archive"
 FRONT_MATTER_RE = re.compile(
@@ -316,7 +316,7 @@ def parse_archive(data: bytes, filename: str) -> ArticleRecord:
 
 
 def parse_saved_page(text: str) -> ArticleRecord:
-    from crawler.extract.dispatch import parse_page
+    from newsmon.crawler.extract.dispatch import parse_page
 
     tree = common.parse_document(text)
     url = common.canonical_url(tree, None)

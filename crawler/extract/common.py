@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from lxml import etree
 from lxml import html as lxml_html
 
-from crawler.extract.record import ArticleRecord, Link, StockTag
+from newsmon.crawler.extract.record import ArticleRecord, Link, StockTag
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

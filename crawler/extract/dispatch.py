@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from crawler.extract import common
-from crawler.extract.charset import ensure_text
-from crawler.extract.generic import parse_generic
-from crawler.extract.gov_cn import parse_gov_cn, parse_government
-from crawler.extract.ithome import parse_ithome
-from crawler.extract.record import ArticleRecord
-from crawler.extract.shanghai_gov import parse_shanghai_gov
-from crawler.extract.sina import parse_sina
+from newsmon.crawler.extract import common
+from newsmon.crawler.extract.charset import ensure_text
+from newsmon.crawler.extract.generic import parse_generic
+from newsmon.crawler.extract.gov_cn import parse_gov_cn, parse_government
+from newsmon.crawler.extract.ithome import parse_ithome
+from newsmon.crawler.extract.record import ArticleRecord
+from newsmon.crawler.extract.shanghai_gov import parse_shanghai_gov
+from newsmon.crawler.extract.sina import parse_sina
 
 #: host suffix -> site, most specific first
 SITE_HOSTS = (

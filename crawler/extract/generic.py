@@ -14,9 +14,9 @@ from typing import Any
 import trafilatura
 from lxml import etree
 
-from crawler.extract import common
-from crawler.extract.charset import ensure_text
-from crawler.extract.record import ArticleRecord
+from newsmon.crawler.extract import common
+from newsmon.crawler.extract.charset import ensure_text
+from newsmon.crawler.extract.record import ArticleRecord
 
 PARSER = "generic"
 

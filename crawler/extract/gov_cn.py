@@ -29,9 +29,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extract import common
-from crawler.extract.charset import ensure_text
-from crawler.extract.record import ArticleRecord
+from newsmon.crawler.extract import common
+from newsmon.crawler.extract.charset import ensure_text
+from newsmon.crawler.extract.record import ArticleRecord
 
 PARSER = "gov_cn"
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 
-from crawler.extract import common
-from crawler.extract.charset import ensure_text
-from crawler.extract.record import ArticleRecord
+from newsmon.crawler.extract import common
+from newsmon.crawler.extract.charset import ensure_text
+from newsmon.crawler.extract.record import ArticleRecord
 
 PARSER = "ithome"
 

@@ -26,10 +26,10 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from crawler.extract import common
-from crawler.extract.charset import ensure_text
-from crawler.extract.gov_cn import GovProfile, parse_gov_page
-from crawler.extract.record import ArticleRecord, Link
+from newsmon.crawler.extract import common
+from newsmon.crawler.extract.charset import ensure_text
+from newsmon.crawler.extract.gov_cn import GovProfile, parse_gov_page
+from newsmon.crawler.extract.record import ArticleRecord, Link
 
 PARSER = "shanghai_gov"
 POLICY_PARSER = "shanghai_gov_policy_json"

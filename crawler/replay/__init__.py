@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.replay.routes import Route, build_routes, route_key
+from newsmon.crawler.replay.routes import Route, build_routes, route_key
 
 ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
 FAULT_KINDS = (

@@ -1,4 +1,4 @@
-"""Run the replay site by hand: python -m crawler.replay [--port N] [--fault URL=KIND ...]"""
+"""Run the replay site by hand: python -m newsmon.crawler.replay [--port N] [--fault URL=KIND ...]"""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import argparse
 import sys
 import time
 
-from crawler.replay import FAULT_KINDS, replay_server
+from newsmon.crawler.replay import FAULT_KINDS, replay_server
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.replay", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m newsmon.crawler.replay", description=__doc__)
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port (default 8765)")
     parser.add_argument(
         "--fault",

@@ -268,7 +268,7 @@ NOTICE_TITLE = (
 
 def _paragraphs(text: str) -> list[str]:
     """Display paragraphs of a plain or PDF-extracted text (the project's own normaliser)."""
-    from analysis.normalize import display_text
+    from newsmon.analysis.normalize import display_text
 
     return [line.strip() for line in display_text(text).split("\n") if line.strip()]
 

@@ -13,7 +13,7 @@ import copy
 import os
 from typing import Any
 
-from config import Config, load_config, validate
+from newsmon.config import Config, load_config, validate
 
 #: fast, still polite to a local server: tiny delays, quick retries
 FAST_CRAWL = {
@@ -50,8 +50,8 @@ def replay_config(
 
 def stored(db_path: str | os.PathLike, where: str = "1", params: list | None = None) -> list[dict]:
     """Stored articles as dicts (JSON columns decoded)."""
-    from db import connect
-    from db.articles import load_articles
+    from newsmon.db import connect
+    from newsmon.db.articles import load_articles
 
     db = connect(db_path)
     try:
@@ -75,7 +75,7 @@ SPIDER_LISTS = {
 
 def expected_rows(spider: str) -> list[dict[str, str]]:
     """MANIFEST rows of the article pages a spider must find on the replay site."""
-    from crawler.replay.routes import read_manifest
+    from newsmon.crawler.replay.routes import read_manifest
 
     lists = set(SPIDER_LISTS[spider])
     return [r for r in read_manifest() if lists & set((r.get("lists") or "").split())]
@@ -107,8 +107,8 @@ class Crawled:
 
 
 def _runs(db_path, spider):
-    from db import connect
-    from db.crawl import load_crawl_runs
+    from newsmon.db import connect
+    from newsmon.db.crawl import load_crawl_runs
 
     db = connect(db_path)
     try:
@@ -118,7 +118,7 @@ def _runs(db_path, spider):
 
 
 def _raw_pages(db_path):
-    from db import connect
+    from newsmon.db import connect
 
     db = connect(db_path)
     try:
@@ -132,8 +132,8 @@ def _raw_pages(db_path):
 
 def crawl_twice(spider: str, tmp_path_factory, **config_options):
     """A pytest fixture body: serve the replay, crawl twice, yield a Crawled."""
-    from crawler.replay import replay_server
-    from crawler.runner import run_crawl
+    from newsmon.crawler.replay import replay_server
+    from newsmon.crawler.runner import run_crawl
 
     with replay_server() as server:
         db = tmp_path_factory.mktemp(spider) / "crawl.db"
@@ -180,7 +180,7 @@ def check_stored(crawled: Crawled, *, sites: dict | tuple | str) -> list[dict]:
 
 
 def article_paths(crawled: Crawled) -> set[str]:
-    from crawler.replay import ReplayServer
+    from newsmon.crawler.replay import ReplayServer
 
     return {ReplayServer.path_for(r["live_url"]) for r in expected_rows(crawled.spider)}
 

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.replay.event import build_event, element_inner
+from newsmon.crawler.replay.event import build_event, element_inner
 
 DATA_DIR = Path(str(resources.files("newsmon") / "data"))
 MANIFEST = DATA_DIR / "replay" / "MANIFEST.tsv"

@@ -20,10 +20,10 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from crawler.discovery import DiscoveryError, Entry
-from crawler.extract.record import ArticleRecord
-from crawler.items import ArticleItem, FailureItem, RawResponse
-from crawler.urls import absolute, host_of, to_fetch_url, to_live_url, url_allowed
+from newsmon.crawler.discovery import DiscoveryError, Entry
+from newsmon.crawler.extract.record import ArticleRecord
+from newsmon.crawler.items import ArticleItem, FailureItem, RawResponse
+from newsmon.crawler.urls import absolute, host_of, to_fetch_url, to_live_url, url_allowed
 
 #: attachments fetched and read (PDF, Word)
 ATTACHMENT_RE = re.compile(r"\.(pdf|docx?|wps)(\?|$)", re.I)
@@ -123,7 +123,7 @@ def attachment_record(data: bytes, url: str, parent: dict[str, Any]) -> ArticleR
     missing: dict[str, str] = {}
     if kind == "pdf":
         try:
-            from crawler.extract.archive import parse_archive
+            from newsmon.crawler.extract.archive import parse_archive
 
             record = parse_archive(data, filename)
         except Exception:  # the archive parser's view failed: plain text still helps
@@ -184,7 +184,7 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     def configure(self, crawler) -> None:
-        from db import connect
+        from newsmon.db import connect
 
         s = crawler.settings
         sources = s.getdict("NEWSMON_SOURCES")
@@ -268,7 +268,7 @@ class NewsSpider(scrapy.Spider):
 
     def known(self, urls: Iterable[str]) -> set[str]:
         """Stored URLs among urls (a feed-only fallback copy does not count: fetched again)."""
-        from db.crawl import fetched_urls
+        from newsmon.db.crawl import fetched_urls
 
         wanted = list(urls)
         variants = {u: {u, _other_scheme(u)} for u in wanted}
@@ -346,7 +346,7 @@ class NewsSpider(scrapy.Spider):
         yield from self.article_requests(entries)
 
     def parse_list_page(self, response) -> Iterator[Any]:
-        from crawler.discovery import parse_list_links
+        from newsmon.crawler.discovery import parse_list_links
 
         if self.article_pattern is None:
             return
@@ -357,14 +357,14 @@ class NewsSpider(scrapy.Spider):
         )
 
     def decode(self, response) -> tuple[str, str | None]:
-        from crawler.extract.charset import decode_html
+        from newsmon.crawler.extract.charset import decode_html
 
         headers = plain_headers(response)
         return decode_html(response.body, declared_charset(headers))
 
     def parse_article(self, response) -> Iterator[Any]:
         """An article page (or a declared origin): parse, store, follow attachments/origins."""
-        from crawler.extract.dispatch import parse_page
+        from newsmon.crawler.extract.dispatch import parse_page
 
         live = self.live_url_of(response)
         role = response.meta.get("role", "article")
@@ -416,7 +416,7 @@ class NewsSpider(scrapy.Spider):
     def record_from_feed_html(self, entry: dict[str, Any], url: str, reason: str):
         from lxml import html as lxml_html
 
-        from crawler.extract.dispatch import site_for_url
+        from newsmon.crawler.extract.dispatch import site_for_url
 
         body = entry.get("summary_html") or ""
         try:
@@ -444,7 +444,7 @@ class NewsSpider(scrapy.Spider):
     # --- attachments and origins ---------------------------------------------------------
 
     def attachment_requests(self, record: ArticleRecord, domains: list[str]) -> Iterator[Any]:
-        from db.articles import article_id
+        from newsmon.db.articles import article_id
 
         if not record.attachments or not record.url:
             return

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crawler.discovery import parse_feed
-from crawler.spiders.base import NewsSpider
-from crawler.urls import host_of
+from newsmon.crawler.discovery import parse_feed
+from newsmon.crawler.spiders.base import NewsSpider
+from newsmon.crawler.urls import host_of
 
 
 class FeedSpider(NewsSpider):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from crawler.discovery import parse_gov_cn_json, parse_gov_cn_list_page
-from crawler.spiders.base import NewsSpider
+from newsmon.crawler.discovery import parse_gov_cn_json, parse_gov_cn_list_page
+from newsmon.crawler.spiders.base import NewsSpider
 
 
 class GovCnSpider(NewsSpider):

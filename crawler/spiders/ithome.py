@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from crawler.discovery import parse_feed
-from crawler.spiders.base import NewsSpider
+from newsmon.crawler.discovery import parse_feed
+from newsmon.crawler.spiders.base import NewsSpider
 
 
 class IthomeSpider(NewsSpider):

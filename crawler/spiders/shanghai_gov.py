@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-from crawler.items import ArticleItem
-from crawler.spiders.base import NewsSpider
+from newsmon.crawler.items import ArticleItem
+from newsmon.crawler.spiders.base import NewsSpider
 
 
 class ShanghaiGovSpider(NewsSpider):
@@ -42,7 +42,7 @@ class ShanghaiGovSpider(NewsSpider):
 
     def policy_records(self, response):
         """Records of a platform answer; a broken answer is one logged failure."""
-        from crawler.extract.shanghai_gov import parse_shanghai_gov_policy_json
+        from newsmon.crawler.extract.shanghai_gov import parse_shanghai_gov_policy_json
 
         live = self.live_url_of(response)
         try:

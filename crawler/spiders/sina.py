@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from crawler.discovery import parse_sina_roll
-from crawler.spiders.base import NewsSpider
+from newsmon.crawler.discovery import parse_sina_roll
+from newsmon.crawler.spiders.base import NewsSpider
 
 
 def roll_page_url(api_url: str, page: int) -> str:
