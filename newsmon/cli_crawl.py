@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from newsmon.config import SPIDERS
 from newsmon.clicommon import Failure, State, handle_errors, pass_state
+from newsmon.config import SPIDERS
 from newsmon.output import echo_dicts
 
 

@@ -41,9 +41,9 @@ def replay_config(config: Config, base_url: str) -> Config:
 
 
 def run_demo(config: Config, echo: Callable[[str], None] = print) -> dict[str, Any]:
+    from newsmon import pipeline
     from newsmon.crawler.replay import serve_replay
     from newsmon.crawler.runner import run_crawl
-    from newsmon import pipeline
 
     started = time.monotonic()
     db_path = Path(config.db_path).resolve()

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import DATA
-from newsmon.crawler.replay import replay_server
 from newsmon.cli import cli
+from newsmon.crawler.replay import replay_server
 
 SINA_US = "https://finance.sina.com.cn/stock/usstock/c/2019-09-09/doc-iicezzrq4681677.shtml"
 FAST = """

@@ -1,3 +1,4 @@
+from conftest import DATA
 from newsmon.analysis.normalize import (
     display_text,
     fold_width,
@@ -7,7 +8,6 @@ from newsmon.analysis.normalize import (
     restore_cjk_punctuation,
     unify_quotes,
 )
-from conftest import DATA
 
 PDF_TEXT = (DATA / "seeds" / "003_e286d102a3ad82b6.txt").read_text(encoding="utf-8")
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
+from conftest import DATA
 from newsmon.analysis.prices import (
     ISSUES_ATTR,
     MISSING_ATTR,
@@ -23,7 +24,6 @@ from newsmon.analysis.prices import (
     parse_yfinance,
     sniff_layout,
 )
-from conftest import DATA
 
 MARKET = DATA / "market"
 SAMLEON_002045 = MARKET / "samleon_daily_002045_2022-05_2022-08.csv"

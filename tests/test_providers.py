@@ -10,6 +10,7 @@ import pandas.testing as pdt
 import pytest
 from yfinance.exceptions import YFRateLimitError
 
+from conftest import DATA
 from newsmon.analysis.prices import ISSUES_ATTR, PRICE_COLUMNS, load_price_file
 from newsmon.analysis.providers import (
     BAR_COLUMNS,
@@ -17,7 +18,6 @@ from newsmon.analysis.providers import (
     IntradayNotSupported,
     YFinanceProvider,
 )
-from conftest import DATA
 
 MARKET = DATA / "market"
 RECORDED_YF = MARKET / "recorded" / "yfinance_download_000001SS_1d_2022-05-05_2022-09-01.csv"

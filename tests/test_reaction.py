@@ -11,6 +11,7 @@ import pandas as pd
 import pandas.testing as pdt
 import pytest
 
+from conftest import DATA
 from newsmon.analysis.prices import close_panel, daily_returns, load_price_file
 from newsmon.analysis.reaction import (
     REACTION_COLUMNS,
@@ -21,7 +22,6 @@ from newsmon.analysis.reaction import (
     story_reactions,
 )
 from newsmon.analysis.tagging import sector_taxonomy
-from conftest import DATA
 
 MARKET = DATA / "market"
 FOUR = ["002045", "300088", "002047", "300433"]

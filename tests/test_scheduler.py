@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
+from newsmon.cli import cli
 from newsmon.config import load_config, load_defaults
 from newsmon.config import schedule as sched
 from newsmon.db import connect
 from newsmon.db.jobs import load_job_runs, mark_stale_running, start_job_run
-from newsmon.cli import cli
 from newsmon.scheduler import JobRunner, last_json_object, run_schedule
 
 SLEEP = "import sys, time; time.sleep(float(sys.argv[1])); print('{\"slept\": %s}' % sys.argv[1])"

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
+from conftest import DATA
 from newsmon.analysis.evaluation import DEDUPE_EVAL_DIR, dedupe_eval_set
 from newsmon.analysis.normalize import display_text, matching_text
 from newsmon.analysis.shingles import (
@@ -33,7 +34,6 @@ from newsmon.analysis.stories import (
     story_clusters,
     title_key,
 )
-from conftest import DATA
 
 SEED_FACTS = {
     "000": {

@@ -10,6 +10,7 @@ from importlib import resources
 import pandas as pd
 import pytest
 
+from conftest import DATA
 from newsmon.analysis.normalize import display_text
 from newsmon.analysis.prices import canonical_ticker
 from newsmon.analysis.tagging import (
@@ -25,7 +26,6 @@ from newsmon.analysis.tagging import (
     sector_taxonomy,
     stock_tags,
 )
-from conftest import DATA
 
 LISTING = DATA / "market" / "eastmoney_industry_tags_all_ashares_asof_2024-06.csv"
 CROSS = DATA / "market" / "samleon_daily_all_ashares_2022-07-01_2022-07-15.csv"
