@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
 from newsmon.analysis.calendar import (
     CalendarRangeError,
+    align_event,
     align_event_time,
     event_session,
     exchange_calendar,
+    known_through,
+    library_last_year,
     shift_trading_minutes,
 )
 
@@ -76,27 +81,51 @@ def test_extra_holidays_are_honoured():
     assert align_event_time(sh("2022-07-08 16:00")) == sh("2022-07-11 09:30")
 
 
-def test_past_the_calendar_is_a_clear_error():
-    last = exchange_calendar().last_session
+def test_past_the_known_holidays_is_provisional_with_a_note():
+    last_known = known_through()
+    assert last_known == dt.date(library_last_year(), 12, 31)
+    # a Tuesday early in the first year nothing knows the holidays of
+    year = last_known.year + 1
+    day = pd.Timestamp(f"{year}-02-02 10:00", tz="Asia/Shanghai")
+    while day.weekday() >= 5:
+        day += pd.Timedelta(days=1)
+    result = align_event(day)
+    assert result.provisional
+    assert result.time == day.tz_convert("UTC")
+    assert str(last_known) in result.note and "provisional" in result.note
+    # align_event_time gives the same time without raising
+    assert align_event_time(day) == result.time
+    # a Saturday still moves to Monday
+    saturday = day + pd.Timedelta(days=(5 - day.weekday()))
+    assert align_event(saturday).session.weekday() == 0
+
+
+def test_far_outside_the_calendar_is_a_clear_error():
+    cal = exchange_calendar()
     with pytest.raises(CalendarRangeError) as info:
-        align_event_time(sh("2031-02-03 10:00"))
+        align_event_time(sh("2099-02-03 10:00"))
     message = str(info.value)
-    assert "2031-02-03" in message
-    assert str(last.date()) in message
-    # after the close of the last known session there is no next session to name
-    with pytest.raises(CalendarRangeError, match=str(last.date())):
-        align_event_time(pd.Timestamp(f"{last.date()} 16:00", tz="Asia/Shanghai"))
+    assert "2099-02-03" in message
+    assert str(cal.last_session.date()) in message
+    with pytest.raises(CalendarRangeError):
+        align_event_time(sh("1999-02-03 10:00"))
 
 
-def test_extra_holidays_extend_the_calendar():
-    last = exchange_calendar().last_session
-    year = last.year + 1
+def test_extra_holidays_extend_the_known_range():
+    year = library_last_year() + 1
     holidays = [f"{year}-01-01", f"{year}-02-10"]
-    cal = exchange_calendar(holidays)
-    assert cal.last_session.year == year
+    assert known_through(holidays) == dt.date(year, 12, 31)
     day = pd.Timestamp(f"{year}-02-10 10:00", tz="Asia/Shanghai")
-    aligned = align_event_time(day, extra_holidays=holidays)
-    assert aligned.tz_convert("Asia/Shanghai").date() > day.date()
+    result = align_event(day, extra_holidays=holidays)
+    assert not result.provisional
+    assert result.session.date() > day.date()
+
+
+def test_a_notice_year_extends_the_known_range():
+    year = library_last_year() + 1
+    day = pd.Timestamp(f"{year}-03-02 10:00", tz="Asia/Shanghai")
+    assert align_event(day).provisional
+    assert not align_event(day, known_years=[year]).provisional
 
 
 def test_bad_extra_holiday():
