@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from newsmon.db.migrations import migrations
+from newsmon.db.migrations import apply_migrations
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 
@@ -49,6 +50,25 @@ class NewsmonDatabase(Database):
             self.conn.execute("COMMIT")
 
 
+def _use_wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """Switch the file to WAL (kept in the file: a no-op once done).
+
+    The switch needs the file to itself and does not wait on the busy timeout: while
+    another process opening a new file at the same moment holds it, SQLite answers
+    "database is locked" at once, so the switch is tried again until the timeout.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.01)
+
+
 def connect(
     path: str | Path, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, migrate: bool = True
 ) -> Database:
@@ -60,14 +80,14 @@ def connect(
     try:
         conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn, busy_timeout_ms)
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path}: not a usable SQLite database ({exc})") from exc
     db = NewsmonDatabase(conn)
     if migrate:
-        migrations.apply(db)
+        apply_migrations(db)
     return db
 
 

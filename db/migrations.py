@@ -6,9 +6,52 @@ order; rows are kept. Times are ISO 8601 UTC text ("2022-07-08T02:06:12Z").
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
 from sqlite_utils import Database, Migrations
 
 migrations = Migrations("newsmon")
+
+#: tries at taking the write lock to migrate; each try waits up to the busy timeout
+MIGRATION_LOCK_TRIES = 5
+
+
+def _lock(db: Database) -> None:
+    """BEGIN EXCLUSIVE, trying again while another process holds the lock."""
+    for attempt in range(MIGRATION_LOCK_TRIES):
+        try:
+            db.conn.execute("BEGIN EXCLUSIVE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == MIGRATION_LOCK_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def apply_migrations(db: Database) -> list[str]:
+    """Bring the schema up to date; returns the names of the migrations applied.
+
+    Finding what is pending and applying it happen in one transaction that holds the
+    write lock from its start (BEGIN EXCLUSIVE), so processes that open a new file at
+    the same moment take turns: the first applies every migration, each of the others
+    then finds nothing pending. (Without the lock, two of them both see a migration
+    pending and the second fails: "table ... already exists", "duplicate column name".)
+    Each migration runs in a savepoint inside that transaction; one that fails rolls
+    everything back and raises. An up-to-date database takes no lock at all.
+    """
+    if not migrations.pending(db):
+        return []
+    _lock(db)
+    try:
+        names = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
+    return names
 
 
 @migrations()
