@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import ipaddress
 import socket
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from newsmon.db.readonly import guard
 
 #: the database's name in URLs (/newsmon/...), whatever the file is called
 DATABASE_NAME = "newsmon"
@@ -528,6 +531,9 @@ def _read_only_database_class() -> type:
             uri += "?mode=ro" if self.is_mutable else "?immutable=1"
             conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
             conn.execute("PRAGMA query_only = ON")
+            # no ATTACH, VACUUM INTO or load_extension from a query either (Datasette
+            # itself lets users run SELECT alone, and runs introspection PRAGMAs)
+            guard(conn, pragmas=None)
             self._all_file_connections.append(conn)
             return conn
 
@@ -581,13 +587,80 @@ def _check_port_free(host: str, port: int) -> None:
             raise OSError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
+#: the names a server on loopback answers to; anything else may be DNS rebinding
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def allowed_hosts(host: str) -> frozenset[str]:
+    """Host header names (without port) the server answers: loopback names, and the bound host."""
+    names = set(LOOPBACK_NAMES) if is_loopback(host) or host in ("0.0.0.0", "::") else set()
+    if host not in ("0.0.0.0", "::"):
+        names.add(host.lower())
+    return frozenset(names)
+
+
+def host_guard(app: Any, names: frozenset[str]) -> Any:
+    """ASGI middleware: a request whose Host header is not one of ``names`` gets 421.
+
+    A page on another site that points its own name at 127.0.0.1 (DNS rebinding)
+    sends its own name as Host: refusing unknown names keeps it from reading the data.
+    """
+
+    async def guarded(scope, receive, send):
+        if scope["type"] == "http":
+            header = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+            name = header.lower()
+            if name.startswith("["):
+                name = name[: name.find("]") + 1]
+            elif name.count(":") == 1:
+                name = name.split(":", 1)[0]
+            if name not in names:
+                body = f"Host {header!r} is not served here\n".encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 421,
+                        "headers": [
+                            (b"content-type", b"text/plain"),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
 def serve(
-    path: str | Path, *, host: str = "127.0.0.1", port: int = 8001, immutable: bool = False
+    path: str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    immutable: bool = False,
+    warn: Any = None,
 ) -> None:
-    """Serve the database with Datasette until interrupted."""
+    """Serve the database with Datasette until interrupted, to the bound host's name only.
+
+    ``warn(message)`` is told when the server listens beyond loopback.
+    """
     import uvicorn
 
     ds = make_datasette(path, immutable=immutable)
     _check_port_free(host, port)
+    if not is_loopback(host) and warn is not None:
+        warn(
+            f"listening on {host}: anyone who can reach this machine on port {port} "
+            "can read the whole database"
+        )
     asyncio.run(ds.invoke_startup())
-    uvicorn.run(ds.app(), host=host, port=port, log_level="info", lifespan="on", workers=1)
+    app = host_guard(ds.app(), allowed_hosts(host))
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on", workers=1)

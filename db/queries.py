@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from newsmon.db.connection import DatabaseError, ReadOnlyError, connect_readonly
+from newsmon.db.readonly import DEFAULT_TIMEOUT_S, RefusedStatement, execute_guarded
 
 #: FTS5's trigram tokenizer needs at least this many characters; shorter queries use LIKE
 TRIGRAM_MIN_CHARS = 3
@@ -16,14 +17,23 @@ SNIPPET_CHARS = 40
 
 
 def run_readonly(
-    path: str | Path, sql: str, params: dict | list | None = None
+    path: str | Path,
+    sql: str,
+    params: dict | list | None = None,
+    *,
+    timeout_s: float | None = DEFAULT_TIMEOUT_S,
 ) -> tuple[list[str], list[tuple]]:
-    """Run one statement on a read-only connection; a write raises ReadOnlyError."""
+    """Run one statement on a read-only connection, under the authorizer and a time limit.
+
+    A write raises ReadOnlyError; a statement that would touch anything but the database
+    (ATTACH, VACUUM INTO, writing PRAGMAs, load_extension), empty SQL, or one that runs
+    past ``timeout_s`` raises DatabaseError; nothing is created or changed.
+    """
     conn = connect_readonly(path)
     try:
-        cursor = conn.execute(sql, params or [])
-        columns = [d[0] for d in cursor.description or []]
-        return columns, cursor.fetchall()
+        return execute_guarded(conn, sql, params, timeout_s=timeout_s)
+    except RefusedStatement as exc:
+        raise DatabaseError(str(exc)) from exc
     except sqlite3.OperationalError as exc:
         message = str(exc)
         if "readonly" in message or "read-only" in message or "query_only" in message:
