@@ -276,3 +276,22 @@ def m003_crawl_detail_and_story_tables(db: Database) -> None:
         },
         pk=("ticker", "interval", "ts"),
     )
+
+
+@migrations()
+def m004_calendar_years(db: Database) -> None:
+    # exchange holidays past exchange_calendars' years: one row per year, from a State
+    # Council notice (a crawled article or an imported file)
+    db["calendar_years"].create(
+        {
+            "year": int,
+            "source": str,  # "notice article" | "file"
+            "ref": str,  # the article's URL or the file's path
+            "closed_days": str,  # JSON [YYYY-MM-DD]: weekdays the exchanges close
+            "work_days": str,  # JSON [YYYY-MM-DD]: weekend days worked in exchange
+            "arrangement": str,  # JSON: the parsed holidays, with their sentences
+            "imported_at": str,
+        },
+        pk="year",
+        not_null={"source", "closed_days"},
+    )
