@@ -1,4 +1,5 @@
-"""Downloader middleware: retries with exponential back-off, and Retry-After honoured."""
+"""Downloader middlewares: stored articles not fetched again, and retries with exponential
+back-off and Retry-After honoured."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
@@ -43,6 +45,88 @@ def parse_retry_after(value: str | bytes | None, now: float | None = None) -> fl
     if when is None:
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class StoredURL(IgnoreRequest):
+    """A document request not sent: the document is stored already."""
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def other_scheme(url: str) -> str:
+    """The same URL over the other of http and https."""
+    if url.startswith("https://"):
+        return "http://" + url[len("https://") :]
+    if url.startswith("http://"):
+        return "https://" + url[len("http://") :]
+    return url
+
+
+class StoredArticleMiddleware:
+    """A document stored already (from its own page) is not fetched again, unless refresh.
+
+    Asks the database, through newsmon.db, about requests whose meta role is a document
+    (article, origin, attachment): the URL checked is meta "document_url" (a JSON API's
+    detail request names the document it asks for) or else the live URL, over http or
+    https. A stored one raises StoredURL (an IgnoreRequest; counted as
+    newsmon/skipped_known); with refresh it goes through marked meta "refetched". An
+    article kept only from a feed's copy (its page failed) does not count as stored.
+    Lists, feeds and JSON API lists (role "discovery") always go through.
+    """
+
+    #: request roles that fetch a document, which a stored copy makes unnecessary
+    DOCUMENT_ROLES = ("article", "origin", "attachment")
+
+    def __init__(self, crawler: Crawler, *, db_path: str, busy_timeout_ms: int, refresh: bool):
+        self.crawler = crawler
+        self.db_path = db_path
+        self.busy_timeout_ms = busy_timeout_ms
+        self.refresh = refresh
+        self.db = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoredArticleMiddleware:
+        s = crawler.settings
+        o = cls(
+            crawler,
+            db_path=s.get("NEWSMON_DB"),
+            busy_timeout_ms=s.getint("NEWSMON_BUSY_TIMEOUT_MS", 5000),
+            refresh=s.getbool("NEWSMON_REFRESH"),
+        )
+        crawler.signals.connect(o.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
+        return o
+
+    def spider_opened(self, spider) -> None:
+        from newsmon.db import connect
+
+        # `scrapy crawl SPIDER -a refresh=1` asks for it too
+        self.refresh = self.refresh or _truthy(getattr(spider, "refresh", False))
+        self.db = connect(self.db_path, busy_timeout_ms=self.busy_timeout_ms)
+
+    def spider_closed(self, spider) -> None:
+        if self.db is not None:
+            self.db.conn.close()
+            self.db = None
+
+    def is_stored(self, url: str) -> bool:
+        from newsmon.db.crawl import fetched_urls
+
+        return bool(fetched_urls(self.db, {url, other_scheme(url)}))
+
+    def process_request(self, request: Request):
+        if request.meta.get("role") not in self.DOCUMENT_ROLES or self.db is None:
+            return None
+        url = request.meta.get("document_url") or request.meta.get("live_url") or request.url
+        if not self.is_stored(url):
+            return None
+        if self.refresh:
+            request.meta["refetched"] = True
+            return None
+        self.crawler.stats.inc_value("newsmon/skipped_known")
+        raise StoredURL(f"stored already: {url}")
 
 
 async def _sleep(seconds: float) -> None:

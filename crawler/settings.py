@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
-from newsmon.config import Config, load_config, validate
+from newsmon.config import Config, ConfigError, load_config, validate
 
 #: set by crawler.runner: the exact configuration of the caller, as JSON
 FROZEN_CONFIG_ENV = "NEWSMON_CONFIG_JSON"
 
-if os.environ.get(FROZEN_CONFIG_ENV):
-    _config = Config(json.loads(Path(os.environ[FROZEN_CONFIG_ENV]).read_text(encoding="utf-8")))
-    validate(_config)
-else:
-    _config = load_config()
+try:
+    if os.environ.get(FROZEN_CONFIG_ENV):
+        frozen = Path(os.environ[FROZEN_CONFIG_ENV]).read_text(encoding="utf-8")
+        _config = validate(Config(json.loads(frozen)))
+    else:
+        _config = load_config()
+except ConfigError as exc:  # `scrapy crawl` with a bad newsmon.toml: one line, exit 2
+    print(f"Error: {exc}", file=sys.stderr)
+    raise SystemExit(2) from None
 
 BOT_NAME = "newsmon"
 SPIDER_MODULES = ["newsmon.crawler.spiders"]
@@ -68,6 +73,8 @@ NEWSMON_RETRY_AFTER_MAX = float(_config["crawl.retry_after_max_s"])
 NEWSMON_RETRY_BACKOFF = float(_config["crawl.retry_backoff_s"])
 
 DOWNLOADER_MIDDLEWARES = {
+    # stored documents are not fetched again: before robots.txt, so none is asked for them
+    "newsmon.crawler.middlewares.StoredArticleMiddleware": 50,
     # the built-in retry is replaced by one with back-off and Retry-After
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsmon.crawler.middlewares.BackoffRetryMiddleware": 550,
@@ -85,7 +92,7 @@ NEWSMON_BUSY_TIMEOUT_MS = int(_config["database.busy_timeout_ms"])
 #: the replay site standing in for every live host ("" = live)
 NEWSMON_BASE_URL = _config["crawl.base_url"]
 NEWSMON_FOLLOW_ORIGIN = _config["crawl.follow_origin"]
-#: one table per spider, as in config/sources.toml
+#: one table per spider, as declared in newsmon.config.model (Sources)
 NEWSMON_SOURCES = _config.get("sources", {})
 #: fetch stored article URLs again (newsmon crawl --refresh)
 NEWSMON_REFRESH = False

@@ -150,6 +150,19 @@ def save_raw_page(
     return table.last_pk, True
 
 
+def load_raw_pages(db: Database) -> list[dict[str, Any]]:
+    """Archived responses without their bodies (headers decoded), oldest first."""
+    sql = (
+        "select id, url, fetched_at, status, headers, body_sha256, article_id, crawl_run_id, "
+        "encoding, truncated from raw_pages order by id"
+    )
+    out = []
+    for r in db.query(sql):
+        r["headers"] = json.loads(r["headers"]) if r.get("headers") else {}
+        out.append(r)
+    return out
+
+
 def load_raw_body(db: Database, raw_id: int) -> bytes:
     row = db.execute("select body from raw_pages where id = ?", [raw_id]).fetchone()
     if row is None:

@@ -165,3 +165,83 @@ def test_retry_waits_back_off_and_cap_retry_after():
     too_long = Response("http://x/a", status=503, headers={"Retry-After": "3600"})
     assert mw.wait_for(req, too_long) == 10.0
     assert mw.crawler.stats.get_value("newsmon/retry_after_capped") == 1
+
+
+def _stored_article_middleware(db_path, **settings):
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from newsmon.crawler.middlewares import StoredArticleMiddleware
+
+    crawler = get_crawler(Spider, {"NEWSMON_DB": str(db_path), **settings})
+    crawler.spider = crawler._create_spider("t")
+    crawler.stats.open_spider()
+    mw = StoredArticleMiddleware.from_crawler(crawler)
+    mw.spider_opened(crawler.spider)
+    return mw
+
+
+def _request(url, role, **meta):
+    from scrapy import Request
+
+    return Request(
+        f"http://127.0.0.1:9/{url.split('://', 1)[1]}", meta={"live_url": url, "role": role, **meta}
+    )
+
+
+def test_stored_articles_are_not_fetched_again(tmp_path):
+    from newsmon.crawler.middlewares import StoredURL
+    from newsmon.db import connect
+    from newsmon.db.articles import save_article
+
+    stored, new = "https://finance.sina.com.cn/a.shtml", "https://finance.sina.com.cn/b.shtml"
+    fallback = "https://www.ithome.com/0/1/2.htm"
+    db = connect(tmp_path / "m.db")
+    for url, parser in ((stored, "sina"), (fallback, "feed-description")):
+        save_article(db, {"url": url, "site": "x", "kind": "article", "parser": parser})
+    db.conn.close()
+    mw = _stored_article_middleware(tmp_path / "m.db")
+    for role in ("article", "origin", "attachment"):
+        with pytest.raises(StoredURL):
+            mw.process_request(_request(stored, role))
+    with pytest.raises(StoredURL):  # the link said http, the page was stored over https
+        mw.process_request(_request("http://finance.sina.com.cn/a.shtml", "article"))
+    assert mw.crawler.stats.get_value("newsmon/skipped_known") == 4
+    assert mw.process_request(_request(new, "article")) is None
+    # a copy kept from the feed because the page failed: the page is fetched again
+    assert mw.process_request(_request(fallback, "article")) is None
+    # lists, feeds and JSON APIs always go through, whatever their URL
+    assert mw.process_request(_request(stored, "discovery")) is None
+    # a JSON API's detail request is checked against the document it asks for
+    detail = _request("https://www.shanghai.gov.cn/gwk/detail", "article", document_url=stored)
+    with pytest.raises(StoredURL):
+        mw.process_request(detail)
+    mw.spider_closed(mw.crawler.spider)
+
+
+def test_refresh_fetches_stored_articles_marked_refetched(tmp_path):
+    from newsmon.db import connect
+    from newsmon.db.articles import save_article
+
+    url = "https://finance.sina.com.cn/a.shtml"
+    db = connect(tmp_path / "m.db")
+    save_article(db, {"url": url, "site": "sina", "kind": "article"})
+    db.conn.close()
+    mw = _stored_article_middleware(tmp_path / "m.db", NEWSMON_REFRESH=True)
+    request = _request(url, "article")
+    assert mw.process_request(request) is None and request.meta["refetched"] is True
+    other = _request("https://finance.sina.com.cn/new.shtml", "article")
+    assert mw.process_request(other) is None and "refetched" not in other.meta
+    assert not mw.crawler.stats.get_value("newsmon/skipped_known")
+    mw.spider_closed(mw.crawler.spider)
+
+
+def test_a_spider_opens_no_database(tmp_path):
+    from scrapy.utils.test import get_crawler
+
+    from newsmon.crawler.spiders.sina import SinaSpider
+
+    db_path = tmp_path / "never" / "crawl.db"
+    settings = {"NEWSMON_DB": str(db_path), "NEWSMON_SOURCES": {"sina": {"roll_pages": 1}}}
+    spider = SinaSpider.from_crawler(get_crawler(SinaSpider, settings))
+    assert spider.live_domains == [] and not db_path.parent.exists()

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import SEEDS
 from newsmon.crawler.replay import replay_server
-from newsmon.crawler.replay.harness import replay_config, stored
 from newsmon.crawler.runner import run_crawl
+from replay_harness import replay_config, stored
 
 SINA_000 = "https://finance.sina.com.cn/roll/2022-07-08/doc-imizirav2742611.shtml"
 SINA_001 = "https://finance.sina.com.cn/roll/2022-07-08/doc-imizirav2749306.shtml"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from newsmon.crawler.replay import replay_server
-from newsmon.crawler.replay.harness import expected_rows, https, replay_config, stored
 from newsmon.crawler.runner import run_crawl
 from newsmon.db import connect
 from newsmon.db.crawl import load_crawl_runs, start_crawl_run
+from replay_harness import expected_rows, https, replay_config, stored
 
 ROLL_API = "https://feed.mix.sina.com.cn/api/roll/get"
 SINA_000 = "https://finance.sina.com.cn/roll/2022-07-08/doc-imizirav2742611.shtml"
@@ -115,13 +115,13 @@ def test_feed_copy_kept_when_the_page_fails_then_replaced(tmp_path):
         server.set_fault(ITHOME, "500")
         failed = run_crawl(config, "ithome")
         assert failed.status == "partial"
-        (row,) = stored(config.db_path, "url = ?", [ITHOME])
+        (row,) = stored(config.db_path, url=ITHOME)
         assert row["parser"] == "feed-description" and "HTTP 500" in row["missing"]["page"]
         assert "蔚来" in row["text"] and row["published_at"] == "2025-07-08T10:04:18Z"
         server.clear_faults()
         again = run_crawl(config, "ithome")
         assert again.status == "ok" and again.counts["updated"] == 1
-        (row,) = stored(config.db_path, "url = ?", [ITHOME])
+        (row,) = stored(config.db_path, url=ITHOME)
         assert row["parser"] != "feed-description" and "page" not in row["missing"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsmon.crawler.replay.harness import (
+from replay_harness import (
     check_second_run,
     check_stored,
     crawl_twice,

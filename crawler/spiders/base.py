@@ -1,9 +1,11 @@
 """What every newsmon spider shares: configuration, the live/replay URL mapping, the
-allowed-domain check, incremental skipping of stored articles, article, attachment and
-origin handling, and turning every failure into an item the pipelines count.
+allowed-domain check, article, attachment and origin handling, and turning every failure
+into an item the pipelines count.
 
 Spiders stay thin: they name their discovery responses and how to read them; pages
-are read by the pure parsers in crawler.extract.
+are read by the pure parsers in crawler.extract. A spider never touches the database:
+whether an article is stored already is asked by a downloader middleware
+(crawler.middlewares.StoredArticleMiddleware), which skips it unless --refresh.
 """
 
 from __future__ import annotations
@@ -18,35 +20,20 @@ from urllib.parse import unquote, urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http import JsonRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from newsmon.crawler.discovery import DiscoveryError, Entry
+from newsmon.crawler.extract.charset import declared_charset
 from newsmon.crawler.extract.record import ArticleRecord
 from newsmon.crawler.items import ArticleItem, FailureItem, RawResponse
+from newsmon.crawler.middlewares import StoredURL
 from newsmon.crawler.urls import absolute, host_of, to_fetch_url, to_live_url, url_allowed
 
 #: attachments fetched and read (PDF, Word)
 ATTACHMENT_RE = re.compile(r"\.(pdf|docx?|wps)(\?|$)", re.I)
 #: priorities: articles before more discovery, attachments and origins after their page
 PRIORITY = {"discovery": 0, "article": 10, "origin": 5, "attachment": 5}
-
-
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _other_scheme(url: str) -> str:
-    if url.startswith("https://"):
-        return "http://" + url[len("https://") :]
-    if url.startswith("http://"):
-        return "https://" + url[len("http://") :]
-    return url
-
-
-def declared_charset(headers: dict[str, str]) -> str | None:
-    ctype = headers.get("Content-Type") or headers.get("content-type") or ""
-    m = re.search(r"charset\s*=\s*[\"']?([\w.:-]+)", ctype, re.I)
-    return m.group(1) if m else None
 
 
 def plain_headers(response) -> dict[str, str]:
@@ -184,8 +171,6 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     def configure(self, crawler) -> None:
-        from newsmon.db import connect
-
         s = crawler.settings
         sources = s.getdict("NEWSMON_SOURCES")
         self.source: dict[str, Any] = dict(sources.get(self.name) or {})
@@ -202,20 +187,14 @@ class NewsSpider(scrapy.Spider):
         names = sources.get("origin_sites") or {}
         self.origin_names: dict[str, str] = dict(names) if isinstance(names, dict) else {}
         self.follow_origin = s.getbool("NEWSMON_FOLLOW_ORIGIN")
-        self.refresh = s.getbool("NEWSMON_REFRESH") or _truthy(getattr(self, "refresh", False))
         # Scrapy's offsite check sees fetch URLs: with a replay site, its host is allowed
         # too; the live host of every link is checked here before a request is made.
         self.allowed_domains = list(self.live_domains)
         if self.base_url:
             self.allowed_domains.append(host_of(self.base_url))
-        self.db = connect(s.get("NEWSMON_DB"), busy_timeout_ms=s.getint("NEWSMON_BUSY_TIMEOUT_MS"))
-        crawler.signals.connect(self._close_db, signal=scrapy.signals.spider_closed)
 
     def default_domains(self) -> list[str]:
         return []
-
-    def _close_db(self, spider) -> None:
-        self.db.conn.close()
 
     def inc(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"newsmon/{key}", n)
@@ -232,8 +211,12 @@ class NewsSpider(scrapy.Spider):
         meta: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         dont_filter: bool = False,
+        json_body: Any = None,
     ) -> scrapy.Request | None:
-        """A request for a live URL, or None (logged) when its host is not allowed."""
+        """A request for a live URL, or None (logged) when its host is not allowed.
+
+        With json_body, a JSON API request: a POST of that body (Scrapy's JsonRequest).
+        """
         domains = self.live_domains if domains is None else domains
         if not url_allowed(live_url, domains):
             self.logger.info("offsite link dropped (%s): %s", role, live_url)
@@ -243,15 +226,20 @@ class NewsSpider(scrapy.Spider):
         m.update(meta or {})
         if domains is not self.live_domains:
             m["allow_offsite"] = True
-        return scrapy.Request(
-            to_fetch_url(live_url, self.base_url),
-            callback=callback,
-            errback=self.on_error,
-            meta=m,
-            headers=headers,
-            priority=PRIORITY.get(role, 0),
-            dont_filter=dont_filter,
-        )
+        options: dict[str, Any] = {
+            "callback": callback,
+            "errback": self.on_error,
+            "meta": m,
+            "headers": headers,
+            "priority": PRIORITY.get(role, 0),
+            "dont_filter": dont_filter,
+        }
+        url = to_fetch_url(live_url, self.base_url)
+        if json_body is not None:
+            # the body as the site's own pages send it: keys in order, text unescaped
+            dumps = {"ensure_ascii": False, "sort_keys": False}
+            return JsonRequest(url, data=json_body, dumps_kwargs=dumps, **options)
+        return scrapy.Request(url, **options)
 
     def discovery_request(self, live_url: str, callback, **kwargs) -> scrapy.Request | None:
         """Lists and feeds are read on every run."""
@@ -266,15 +254,6 @@ class NewsSpider(scrapy.Spider):
         for url in self.source.get("list_pages") or []:
             yield self.discovery_request(url, self.parse_list_page)
 
-    def known(self, urls: Iterable[str]) -> set[str]:
-        """Stored URLs among urls (a feed-only fallback copy does not count: fetched again)."""
-        from newsmon.db.crawl import fetched_urls
-
-        wanted = list(urls)
-        variants = {u: {u, _other_scheme(u)} for u in wanted}
-        found = fetched_urls(self.db, {v for vs in variants.values() for v in vs})
-        return {u for u, vs in variants.items() if vs & found}
-
     def normalize_url(self, url: str) -> str:
         """The form of a live URL that is requested and stored (a spider may upgrade http)."""
         return url
@@ -282,22 +261,14 @@ class NewsSpider(scrapy.Spider):
     def article_requests(
         self, entries: Iterable[Entry], *, role: str = "article", domains: list[str] | None = None
     ) -> Iterator[scrapy.Request]:
-        """Requests for the entries' pages, skipping stored ones unless --refresh."""
+        """Requests for the entries' pages (each URL once; stored ones are skipped downstream)."""
         wanted: dict[str, Entry] = {}
         for e in entries:
             e.url = self.normalize_url(e.url)
             wanted.setdefault(e.url, e)
-        known = self.known(wanted)
         for url, entry in wanted.items():
-            if url in known and not self.refresh:
-                self.inc("skipped_known")
-                continue
             request = self.make_request(
-                url,
-                self.parse_article,
-                role=role,
-                domains=domains,
-                meta={"entry": asdict(entry), "refetched": url in known},
+                url, self.parse_article, role=role, domains=domains, meta={"entry": asdict(entry)}
             )
             if request is not None:
                 yield request
@@ -459,17 +430,13 @@ class NewsSpider(scrapy.Spider):
             url = absolute(link.url, record.url)
             if ATTACHMENT_RE.search(url):
                 links.setdefault(url, link.anchor)
-        known = self.known(links)
         for url, anchor in links.items():
-            if url in known and not self.refresh:
-                self.inc("skipped_known")
-                continue
             request = self.make_request(
                 url,
                 self.parse_attachment,
                 role="attachment",
                 domains=domains,
-                meta={"parent": {**parent, "anchor": anchor}, "refetched": url in known},
+                meta={"parent": {**parent, "anchor": anchor}},
             )
             if request is not None:
                 yield request
@@ -523,6 +490,8 @@ class NewsSpider(scrapy.Spider):
         live = request.meta.get("live_url", request.url)
         role = request.meta.get("role", "")
         status = None
+        if failure.check(StoredURL):  # stored already: counted by the middleware
+            return
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = f"HTTP {status}"

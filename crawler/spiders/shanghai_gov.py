@@ -4,7 +4,6 @@ as for gov.cn."""
 
 from __future__ import annotations
 
-import json
 import re
 
 from newsmon.crawler.items import ArticleItem
@@ -29,15 +28,15 @@ class ShanghaiGovSpider(NewsSpider):
             yield self.post_json(api, body, self.parse_policy_page, role="discovery")
 
     def post_json(self, live_url: str, body: dict, callback, *, role: str, meta=None):
-        request = self.make_request(
-            live_url, callback, role=role, meta=meta, dont_filter=role == "discovery"
-        )
-        if request is None:
-            return None
-        return request.replace(
-            method="POST",
-            body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        """A POST to the platform's API; each answer is read whatever else was asked."""
+        return self.make_request(
+            live_url,
+            callback,
+            role=role,
+            meta=meta,
             headers={"Content-Type": "application/json;charset=UTF-8"},
+            dont_filter=True,
+            json_body=body,
         )
 
     def policy_records(self, response):
@@ -51,7 +50,11 @@ class ShanghaiGovSpider(NewsSpider):
             return [], self.discovery_failure(response, exc)
 
     def parse_policy_page(self, response):
-        """A list answer: each document not stored yet is asked for in full (detail)."""
+        """A list answer: each document is asked for in full (detail); one stored already is
+        skipped by the stored-article middleware, which checks the document's own URL.
+
+        Without a detail API the list's fields are all there is: each record is stored
+        as it stands (new, updated or unchanged)."""
         self.inc("discovery_pages")
         records, failure = self.policy_records(response)
         if failure is not None:
@@ -59,13 +62,9 @@ class ShanghaiGovSpider(NewsSpider):
             return
         detail_api = self.source.get("policy_detail_api")
         wanted = {r.canonical_url or r.url: r for r in records if r.meta.get("business_id")}
-        known = self.known(wanted)
         for url, record in wanted.items():
-            if url in known and not self.refresh:
-                self.inc("skipped_known")
-                continue
-            if not detail_api:  # the list's own fields are all there is
-                yield ArticleItem(record, via="policy-json", refetched=url in known)
+            if not detail_api:
+                yield ArticleItem(record, via="policy-json")
                 continue
             body = {"siteId": record.meta.get("site_id"), "businessId": record.meta["business_id"]}
             request = self.post_json(
@@ -73,10 +72,10 @@ class ShanghaiGovSpider(NewsSpider):
                 body,
                 self.parse_policy_detail,
                 role="article",
-                meta={"refetched": url in known, "entry": {"title": record.title}},
+                meta={"document_url": url, "entry": {"title": record.title}},
             )
             if request is not None:
-                yield request.replace(dont_filter=True)
+                yield request
 
     def parse_policy_detail(self, response):
         self.inc("article_pages")
