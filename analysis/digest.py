@@ -1,6 +1,9 @@
-"""The daily digest as Markdown, as one self-contained HTML page, and as an Atom feed.
+"""The daily digest: shaped from stored records, rendered as Markdown, as one
+self-contained HTML page, and as an Atom feed.
 
-Pure rendering: a digest dict in, text out. Nothing is read or written here; the
+Pure functions: stored records in, a digest dict out (``digest_story``,
+``rank_stories``); a digest dict in, text out (``render_markdown``,
+``render_html``, ``atom_feed``). Nothing is read or written here; the
 charts are drawn in memory and embedded in the HTML as ``data:image/png;base64``,
 and the page loads no external asset (inline CSS, no script, and a
 Content-Security-Policy that forbids anything but inline styles and data: images).
@@ -63,6 +66,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from newsmon.analysis.charts import car_chart_png
+from newsmon.timefmt import shanghai
 
 __all__ = [
     "Digest",
@@ -76,10 +80,20 @@ __all__ = [
     "Story",
     "TimelineEntry",
     "atom_feed",
+    "digest_story",
+    "evidence_text",
+    "first_report",
     "is_web_url",
+    "origin_view",
+    "rank_score",
+    "rank_stories",
+    "reaction_view",
     "render_html",
     "render_markdown",
+    "sector_rows",
+    "stock_rows",
     "story_chart_png",
+    "timeline_rows",
 ]
 
 
@@ -199,6 +213,227 @@ class FeedEntry(TypedDict):
     html_url: NotRequired[str]
     link: NotRequired[str]
     updated: str
+
+
+# ---------------------------------------------------------------- shaping stored records
+
+#: rank points per site and per article that carried the story
+RANK_PER_SITE = 10
+RANK_PER_ARTICLE = 1
+#: rank points for a story with an official (government) origin
+RANK_OFFICIAL_ORIGIN = 5
+#: the strongest sector reaction (|t| of the day-0 abnormal return) counts up to this
+RANK_MAX_REACTION = 20
+
+
+def evidence_text(evidence: Any) -> str:
+    """Stored tag evidence as one line of text: strings as they are, lists joined by
+    "; ", dicts as "key: value" joined by ", " (nested alike), None as ""."""
+    if evidence is None:
+        return ""
+    if isinstance(evidence, str):
+        return evidence
+    if isinstance(evidence, list):
+        return "; ".join(evidence_text(e) for e in evidence)
+    if isinstance(evidence, dict):
+        return ", ".join(f"{k}: {evidence_text(v)}" for k, v in evidence.items())
+    return str(evidence)
+
+
+def reaction_view(reaction: Mapping[str, Any]) -> Reaction | None:
+    """A stored reaction row (``event_time``, ``event_session``, ``figures`` as the event
+    study stores them) as the digest's :class:`Reaction`; None when no member or no
+    benchmark had a price that day."""
+    f = reaction["figures"]
+    if not f.get("n_members_with_data") or f.get("benchmark_return") is None:
+        return None
+    return {
+        "event_time": reaction["event_time"],
+        "event_time_shanghai": shanghai(reaction["event_time"], "%Y-%m-%d %H:%M"),
+        "event_session": reaction["event_session"],
+        "sector_return": f.get("sector_return"),
+        "benchmark": f.get("benchmark"),
+        "benchmark_return": f.get("benchmark_return"),
+        "ar_day0": f.get("ar0"),
+        "car_0_1": f.get("car_0_1"),
+        "car_0_3": f.get("car_0_3"),
+        "pre_drift": f.get("car_m3_m1"),
+        "t_stat": f.get("t_ar0"),
+        "n_members": f.get("n_members"),
+        "n_members_with_data": f.get("n_members_with_data"),
+        "notes": list(f.get("notes") or []),
+    }
+
+
+def origin_view(
+    story: Mapping[str, Any], article: Mapping[str, Any] | None
+) -> OfficialOrigin | None:
+    """The :class:`OfficialOrigin` of a stored story from its stored origin article
+    (None without one); the URL is the story's ``official_origin_url``, else the article's."""
+    if not article:
+        return None
+    return {
+        "title": article["title"],
+        "url": story.get("official_origin_url") or article.get("url"),
+        "site": article["site"],
+        "document_date": article.get("document_date"),
+        "doc_number": article.get("doc_number"),
+    }
+
+
+def first_report(
+    story: Mapping[str, Any], members: Sequence[Mapping[str, Any]]
+) -> FirstReport | None:
+    """The :class:`FirstReport`: the member whose id is the story's ``first_article_id``."""
+    first = next((m for m in members if m["article_id"] == story.get("first_article_id")), None)
+    if not first:
+        return None
+    return {
+        "site": first["site"],
+        "title": first["title"],
+        "url": first["url"],
+        "published_at": first["published_at"],
+        "published_shanghai": shanghai(first["published_at"]),
+    }
+
+
+def timeline_rows(members: Sequence[Mapping[str, Any]]) -> list[TimelineEntry]:
+    """The :class:`TimelineEntry` of each stored story member (article fields and its
+    ``role``, ``novelty``, ``score``), in the order given."""
+    return [
+        {
+            "article_id": m["article_id"],
+            "site": m["site"],
+            "title": m["title"],
+            "url": m["url"],
+            "published_at": m["published_at"],
+            "published_shanghai": shanghai(m["published_at"]),
+            "role": m["role"],
+            "novelty": m["novelty"],
+            "score": m["score"],
+        }
+        for m in members
+    ]
+
+
+def sector_rows(
+    tags: Sequence[Mapping[str, Any]],
+    reactions: Mapping[str, Mapping[str, Any]],
+    sectors: Mapping[str, Mapping[str, Any]],
+) -> list[SectorRow]:
+    """The story's :class:`SectorRow` list, most relevant first (ties in the order given).
+
+    ``tags``: the story's stored tags (only ``kind == "sector"`` ones are used);
+    ``reactions``: sector id -> stored reaction row; ``sectors``: sector id -> stored
+    sector (``name``, ``name_zh``), for the display names.
+    """
+    rows: list[SectorRow] = []
+    for t in tags:
+        if t["kind"] != "sector":
+            continue
+        r = reactions.get(t["code"])
+        sector = sectors.get(t["code"], {})
+        rows.append(
+            {
+                "sector_id": t["code"],
+                "name": sector.get("name") or t.get("name") or t["code"],
+                "name_zh": sector.get("name_zh") or "",
+                "relevance": t.get("relevance"),
+                "evidence": evidence_text(t.get("evidence")),
+                "reaction": reaction_view(r) if r else None,
+                "path": r["figures"].get("path", []) if r else [],
+            }
+        )
+    return sorted(rows, key=lambda x: -(x["relevance"] or 0))
+
+
+def stock_rows(
+    tags: Sequence[Mapping[str, Any]],
+    member_tags: Sequence[Sequence[Mapping[str, Any]]],
+) -> list[StockRow]:
+    """The story's :class:`StockRow` list, in the order of its stock tags.
+
+    ``tags``: the story's stored tags (``kind == "stock"`` ones are used);
+    ``member_tags``: each member article's stored tags, in member order. A stock's
+    reason is the article-level ``reason`` of its strongest tag (the later article on a
+    tie); without one, the story tag's evidence as text.
+    """
+    reasons: dict[str, tuple[float, str]] = {}
+    for article in member_tags:
+        for t in article:
+            score = t.get("confidence") or 0
+            if t["kind"] == "stock" and score >= reasons.get(t["code"], (-1.0, ""))[0]:
+                reasons[t["code"]] = (score, t.get("reason") or "")
+    return [
+        {
+            "code": t["code"],
+            "name": t.get("name"),
+            "confidence": t.get("relevance"),
+            "reason": reasons.get(t["code"], (0, ""))[1] or evidence_text(t.get("evidence")),
+        }
+        for t in tags
+        if t["kind"] == "stock"
+    ]
+
+
+def rank_score(
+    story: Mapping[str, Any],
+    origin: Mapping[str, Any] | None,
+    sectors: Sequence[Mapping[str, Any]],
+) -> float:
+    """A story's rank: ``RANK_PER_SITE`` per site, ``RANK_PER_ARTICLE`` per article,
+    ``RANK_OFFICIAL_ORIGIN`` with an official origin, and the strongest sector
+    reaction's |t| (day-0 abnormal return) up to ``RANK_MAX_REACTION``; 3 decimals.
+
+    ``story``: stored (``n_sites``, ``n_articles``); ``sectors``: its :class:`SectorRow` list.
+    """
+    strongest = max((abs((x["reaction"] or {}).get("t_stat") or 0) for x in sectors), default=0.0)
+    rank = (
+        (story.get("n_sites") or 0) * RANK_PER_SITE
+        + (story.get("n_articles") or 0) * RANK_PER_ARTICLE
+        + (RANK_OFFICIAL_ORIGIN if origin else 0)
+        + min(strongest, RANK_MAX_REACTION)
+    )
+    return round(float(rank), 3)
+
+
+def digest_story(
+    story: Mapping[str, Any],
+    members: Sequence[Mapping[str, Any]],
+    origin: Mapping[str, Any] | None,
+    tags: Sequence[Mapping[str, Any]],
+    member_tags: Sequence[Sequence[Mapping[str, Any]]],
+    reactions: Sequence[Mapping[str, Any]],
+    sectors: Mapping[str, Mapping[str, Any]],
+) -> Story:
+    """One :class:`Story` of the digest from stored records.
+
+    ``story``: the stored story; ``members``: its articles with role, novelty and score,
+    in publication order; ``origin``: its stored origin article or None; ``tags``: the
+    story's tags; ``member_tags``: each member's article tags, in member order;
+    ``reactions``: its stored reaction rows; ``sectors``: sector id -> stored sector.
+    """
+    official = origin_view(story, origin)
+    by_sector = {r["sector_id"]: r for r in reactions}
+    rows = sector_rows(tags, by_sector, sectors)
+    return {
+        "id": story["id"],
+        "headline": story["title"],
+        "rank_score": rank_score(story, official, rows),
+        "official_origin": official,
+        "first": first_report(story, members),
+        "n_articles": story.get("n_articles") or 0,
+        "n_sites": story.get("n_sites") or 0,
+        "timeline": timeline_rows(members),
+        "sectors": rows,
+        "stocks": stock_rows(tags, member_tags),
+    }
+
+
+def rank_stories(stories: Sequence[Story], top: int | None = None) -> list[Story]:
+    """The stories by ``rank_score``, highest first (ties by id), the first ``top`` of them."""
+    ranked = sorted(stories, key=lambda x: (-x["rank_score"], x["id"]))
+    return ranked if top is None else ranked[:top]
 
 
 # ---------------------------------------------------------------- text helpers

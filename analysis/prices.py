@@ -21,7 +21,7 @@ Rows are sorted by ticker and date. What a loader had to decide is listed in
 traded dropped), ``index_volume`` (Yahoo's volume of an index dropped: it is not a
 share count).
 
-Layouts (``LAYOUTS``), sniffed from the header by ``load_price_file``:
+Layouts (``LAYOUTS``), sniffed from the header by ``parse_price_table``:
 
 ===================  ===============================================================
 samleon              date,volume,low,close,open,high; unadjusted; ``volume`` is
@@ -48,11 +48,10 @@ yummyhe              date,open,high,low,close,volume (volume in shares)
 from __future__ import annotations
 
 import io
-import os
+import ntpath
 import re
-from collections.abc import Callable
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -84,8 +83,6 @@ TUSHARE_AMOUNT_UNIT = 1_000
 BAOSTOCK_ADJUSTFLAG = {"1": "hfq", "2": "qfq", "3": "none"}
 #: two closes closer than this count as the same (prices have two decimals)
 PRICE_TOLERANCE = 1e-6
-
-PathOrBuffer = str | os.PathLike | IO[str] | IO[bytes]
 
 _SUFFIX_RE = re.compile(r"^(\d{6})\.?(SZ|SH|SS|BJ)$")
 _PREFIX_RE = re.compile(r"^(SZ|SH|SS|BJ)\.?(\d{6})$")
@@ -136,8 +133,13 @@ def is_index(ticker: str) -> bool:
     )
 
 
+def _base_name(name: str) -> str:
+    """The last component of a file name, with / or \\ separators (no file system)."""
+    return ntpath.basename(name)
+
+
 def _ticker_from_name(name: str) -> str | None:
-    base = Path(name).name
+    base = _base_name(name)
     m = _CODE_IN_NAME_RE.search(base)
     if m:
         return canonical_ticker(m.group(1) + "." + m.group(2).upper())
@@ -148,7 +150,7 @@ def _ticker_from_name(name: str) -> str | None:
 
 
 def _adjustment_from_name(name: str) -> str | None:
-    low = Path(name).name.lower()
+    low = _base_name(name).lower()
     for kind in ("qfq", "hfq"):
         if re.search(rf"(?<![a-z]){kind}(?![a-z])", low):
             return kind
@@ -562,35 +564,45 @@ LAYOUTS: dict[str, Callable[..., pd.DataFrame]] = {
 }
 
 
-def _read_text(path_or_buffer: PathOrBuffer) -> tuple[str, str]:
-    if hasattr(path_or_buffer, "read"):
-        name = str(getattr(path_or_buffer, "name", "<buffer>"))
-        data = path_or_buffer.read()  # type: ignore[union-attr]
-    else:
-        name = str(path_or_buffer)
-        data = Path(path_or_buffer).read_bytes()
+def decode_price_text(data: str | bytes, name: str = "<text>") -> str:
+    """The text of a price file from its bytes: UTF-8 (with or without BOM), else GB18030.
+
+    ``data``: the file's contents (already decoded text is returned without its BOM);
+    ``name``: the file's name, for the error message. Neither encoding: ValueError.
+    """
     if isinstance(data, bytes):
         for encoding in ("utf-8-sig", "gb18030"):
             try:
-                return data.decode(encoding), name
+                return data.decode(encoding)
             except UnicodeDecodeError:
                 continue
         raise ValueError(f"{name}: neither UTF-8 nor GB18030 text")
-    return data.lstrip("\ufeff"), name
+    return data.lstrip("\ufeff")
 
 
-def load_price_file(
-    path_or_buffer: PathOrBuffer, ticker: str | None = None, *, adjusted: str | None = None
+def parse_price_table(
+    data: str | bytes,
+    name: str = "<text>",
+    ticker: str | None = None,
+    *,
+    adjusted: str | None = None,
 ) -> pd.DataFrame:
-    """Read one recorded price file in any of ``LAYOUTS`` into the canonical frame.
+    """One recorded price file's contents, in any of ``LAYOUTS``, as the canonical frame.
 
-    ``ticker`` names the stock of single-stock layouts; without it the code in the file
-    name is used (``samleon_daily_002045_...csv``, ``choice_csi300_000300SH_...csv``).
-    ``adjusted`` is needed only where the layout does not say (akshare; else read from
-    ``qfq``/``hfq`` in the file name). An unknown header is a ValueError naming the file
-    and the columns seen.
+    ``data``: the file's text or bytes (UTF-8 or GB18030); ``name``: its file name,
+    which may carry the stock (``samleon_daily_002045_...csv``,
+    ``choice_csi300_000300SH_...csv``) and the adjustment (``qfq``/``hfq``), and
+    which error messages name. ``ticker`` names the stock of single-stock layouts
+    (default: the code in ``name``). ``adjusted`` is needed only where neither the
+    layout nor the name says (akshare). Returns ``PRICE_COLUMNS`` rows with
+    ``attrs["issues"]``; an unknown header is a ValueError naming the file and the
+    columns seen.
+
+    >>> text = "date,open,high,low,close,volume\n2022-07-08,10,11,9.5,10.5,1000\n"
+    >>> parse_price_table(text, "yummyhe_002045.csv")[["ticker", "close"]].values.tolist()
+    [['002045.SZ', 10.5]]
     """
-    text, name = _read_text(path_or_buffer)
+    text = decode_price_text(data, name)
     first = text.split("\n", 1)[0]
     columns = _columns_of(first)
     layout = sniff_layout(columns)
@@ -613,6 +625,31 @@ def load_price_file(
     if adjusted is not None and layout != "baostock":
         out = finish_prices(out.assign(adjusted=adjusted), out.attrs.get(ISSUES_ATTR))
     return out
+
+
+# ---------------------------------------------------------------- stored rows
+
+
+def price_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A canonical frame as rows to store: ``date`` as ``YYYY-MM-DD``, NaN as None,
+    every other column as it is."""
+    rows = []
+    for rec in frame.to_dict(orient="records"):
+        row = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in rec.items()}
+        row["date"] = rec["date"].strftime("%Y-%m-%d")
+        rows.append(row)
+    return rows
+
+
+def prices_from_rows(rows: Sequence[Mapping[str, Any]], adjusted: str = "none") -> pd.DataFrame:
+    """Stored price rows (``PRICE_COLUMNS``, ``date`` as text) of one ``adjusted`` kind as
+    the canonical frame, sorted by ticker and date; no rows of that kind: ``empty_prices()``."""
+    kept = [r for r in rows if r["adjusted"] == adjusted]
+    if not kept:
+        return empty_prices()
+    frame = pd.DataFrame(kept)
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame[list(PRICE_COLUMNS)].sort_values(["ticker", "date"]).reset_index(drop=True)
 
 
 # ---------------------------------------------------------------- returns

@@ -31,7 +31,8 @@ Figures, per story x sector (``REACTION_COLUMNS``):
   ``mm_est_sd``). ``t_ar0``, ``t_car_0_1``, ... and ``mm_t_...``.
 - estimation days: fewer than ``min_estimation_days`` (30) -> alpha, beta, sds and every
   t-statistic NaN, with a note; fewer than the full window -> used, with a note.
-- intraday (when minute bars are given, ``analysis.providers.BAR_COLUMNS``): the
+- intraday (when minute bars are given: ``ticker``, ``ts`` bar start UTC, ``interval``,
+  ``close``, as ``newsmon.providers`` fetches them): the
   market-adjusted return from the event time to +30 and +60 trading minutes and to the
   close (``ar_30m``, ``ar_60m``, ``ar_close``). The reference price is the close of the
   last bar ending at or before the event time (else the previous session's close from
@@ -746,4 +747,127 @@ def cumulative_abnormal_path(
             "mm_car": pd.Series(mm_ar).cumsum().to_numpy(),
         }
     )
+    return out
+
+
+# ---------------------------------------------------------------- stored rows
+
+
+def reaction_events(
+    story_id: str,
+    tags: Sequence[Mapping[str, Any]],
+    sectors: Mapping[str, Any],
+    *,
+    event_session: Any,
+    event_time: Any,
+    min_relevance: float,
+) -> list[dict[str, Any]]:
+    """The event rows ``story_reactions`` takes for one story: one per sector tag.
+
+    ``tags``: the story's tags (``kind``, ``code``, ``relevance``, as stored); a tag
+    counts when it is a sector of ``sectors`` with relevance at least
+    ``min_relevance``. Returns dicts ``story_id``, ``sector``, ``event_session``,
+    ``event_time``, in the order of ``tags``.
+    """
+    return [
+        {
+            "story_id": story_id,
+            "sector": t["code"],
+            "event_session": event_session,
+            "event_time": event_time,
+        }
+        for t in tags
+        if t["kind"] == "sector" and t["code"] in sectors and (t["relevance"] or 0) >= min_relevance
+    ]
+
+
+def plain(value: Any) -> Any:
+    """A figure as JSON holds it: NaN -> None, numpy scalars -> Python, Timestamps ->
+    ISO 8601, lists and tuples element by element; anything else as it is."""
+    if value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.isoformat()
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def reaction_record(row: Mapping[str, Any], path: pd.DataFrame) -> dict[str, Any]:
+    """The stored form of one ``story_reactions`` row and its ``cumulative_abnormal_path``.
+
+    Returns ``story_id``, ``sector_id``, ``event_time`` (``YYYY-MM-DDTHH:MM:SSZ``),
+    ``event_session`` (``YYYY-MM-DD``) and ``figures``: every other column of ``row``
+    made JSON-safe by ``plain``, and ``path``, a list of ``day`` (int), ``car`` and
+    ``mm_car`` (None when unknown), one per row of ``path``.
+    """
+    keys = ("story_id", "sector", "event_time", "event_session")
+    figures = {k: plain(v) for k, v in row.items() if k not in keys}
+    figures["path"] = [
+        {"day": int(p["rel_day"]), "car": plain(p["car"]), "mm_car": plain(p["mm_car"])}
+        for p in path.to_dict(orient="records")
+    ]
+    return {
+        "story_id": row["story_id"],
+        "sector_id": row["sector"],
+        "event_time": pd.Timestamp(row["event_time"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "event_session": pd.Timestamp(row["event_session"]).strftime("%Y-%m-%d"),
+        "figures": figures,
+    }
+
+
+def has_price_data(figures: Mapping[str, Any]) -> bool:
+    """Whether stored figures rest on prices: a member and the benchmark had a day-0 return."""
+    benchmark = figures.get("benchmark_return")
+    return (figures.get("n_members_with_data") or 0) > 0 and not (
+        benchmark is None or pd.isna(benchmark)
+    )
+
+
+def reaction_records(
+    events: pd.DataFrame,
+    returns: pd.DataFrame,
+    sectors: Mapping[str, Any],
+    *,
+    default_benchmark: str = DEFAULT_BENCHMARK,
+    estimation: tuple[int, int] = DEFAULT_ESTIMATION,
+    min_estimation_days: int = MIN_ESTIMATION_DAYS,
+) -> list[dict[str, Any]]:
+    """The stored reactions (``reaction_record``) of every event row, with its CAR path.
+
+    ``events``: ``reaction_events`` rows (``story_id``, ``sector``, ``event_session``,
+    ``event_time``); ``returns`` as ``story_reactions`` takes them; ``sectors``: sector
+    id -> sector table, whose ``benchmark`` (else ``default_benchmark``) each sector's
+    abnormal returns are measured against. Rows come grouped by benchmark (in sorted
+    order), in the order of ``events`` within a group.
+    """
+    if not len(events):
+        return []
+    by_benchmark = events["sector"].map(
+        lambda sid: sectors[sid].get("benchmark") or default_benchmark
+    )
+    out = []
+    for bench, group in events.groupby(by_benchmark):
+        rows = story_reactions(
+            group.reset_index(drop=True),
+            returns,
+            sectors,
+            benchmark=bench,
+            estimation=estimation,
+            min_estimation_days=min_estimation_days,
+        )
+        for row in rows.to_dict(orient="records"):
+            path = cumulative_abnormal_path(
+                returns,
+                row["event_session"],
+                sectors[row["sector"]],
+                benchmark=bench,
+                estimation=estimation,
+                min_estimation_days=min_estimation_days,
+            )
+            out.append(reaction_record(row, path))
     return out

@@ -1323,3 +1323,47 @@ def _describe(
         "_roles": roles,
     }
     return _Story(story_id=story_id, members=members, info=info)
+
+
+# --- stored rows ---------------------------------------------------------------------
+
+
+def story_rows(stories: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``StoryIndex.stories()`` as ``stories`` rows: ``id``, ``title``,
+    ``origin_article_id`` (the official origin, else the origin), ``first_article_id``,
+    ``first_published_at``, ``first_site``, ``n_articles``, ``n_sites``,
+    ``official_origin_url`` and ``meta`` (``sites``, ``n_records``, ``origin``)."""
+    return [
+        {
+            "id": s["story_id"],
+            "title": s.get("title"),
+            "origin_article_id": s.get("official_origin") or s.get("origin"),
+            "first_article_id": s.get("first_id"),
+            "first_published_at": s.get("first_published_at"),
+            "first_site": s.get("first_site"),
+            "n_articles": s.get("n_articles"),
+            "n_sites": s.get("n_sites"),
+            "official_origin_url": s.get("official_origin_url"),
+            "meta": {
+                "sites": s.get("sites"),
+                "n_records": s.get("n_records"),
+                "origin": s.get("origin"),
+            },
+        }
+        for s in stories
+    ]
+
+
+def membership_rows(roles: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``StoryIndex.roles()`` as ``story_articles`` rows: ``article_id``, ``story_id``,
+    ``role``, ``novelty``, ``score``, in the order given."""
+    return [
+        {
+            "article_id": aid,
+            "story_id": r["story_id"],
+            "role": r["role"],
+            "novelty": r["novelty"],
+            "score": r["score"],
+        }
+        for aid, r in roles.items()
+    ]

@@ -769,3 +769,116 @@ def rollup_story_tags(
         out.append(entry)
     out.sort(key=lambda t: (t["kind"], -t["relevance"], t["code"]))
     return out
+
+
+# ---------------------------------------------------------------- stored rows
+
+
+def taxonomy_rows(
+    taxonomy: Mapping[str, Mapping[str, Any]], default_benchmark: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``sectors`` and ``sector_members`` rows of a ``sector_taxonomy``.
+
+    Sector rows: ``id``, ``name``, ``name_zh``, ``keywords``, ``benchmark`` (the
+    sector's, else ``default_benchmark``), ``note``. Member rows: ``sector_id``,
+    ``ticker``, ``name``, ``weight`` (1.0 when not given). Both in taxonomy order.
+    """
+    sectors = [
+        {
+            "id": sid,
+            "name": t["name"],
+            "name_zh": t.get("name_zh"),
+            "keywords": t["keywords"],
+            "benchmark": t.get("benchmark") or default_benchmark,
+            "note": t.get("note"),
+        }
+        for sid, t in taxonomy.items()
+    ]
+    members = [
+        {
+            "sector_id": sid,
+            "ticker": m["ticker"],
+            "name": m.get("name"),
+            "weight": m.get("weight", 1.0),
+        }
+        for sid, t in taxonomy.items()
+        for m in t["members"]
+    ]
+    return sectors, members
+
+
+def taxonomy_tickers(
+    taxonomy: Mapping[str, Mapping[str, Any]], default_benchmark: str
+) -> list[str]:
+    """Every ticker a taxonomy needs prices of, sorted: its members, each sector's
+    benchmark (else ``default_benchmark``), and ``default_benchmark`` itself."""
+    tickers = {m["ticker"] for t in taxonomy.values() for m in t["members"]}
+    tickers |= {t.get("benchmark") or default_benchmark for t in taxonomy.values()}
+    tickers.add(default_benchmark)
+    return sorted(tickers)
+
+
+def article_tag_rows(
+    stocks: Sequence[Mapping[str, Any]], sectors: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """One article's stored tag rows from its ``stock_tags`` and ``sector_tags``.
+
+    Returns dicts ``kind`` (stock | sector), ``code`` (ticker or sector id), ``name``,
+    ``confidence`` (a stock's confidence, a sector's relevance), ``evidence`` and
+    ``reason`` (None for sectors): the stocks first, then the sectors, each in the
+    order given.
+    """
+    return [
+        {
+            "kind": "stock",
+            "code": t["code"],
+            "name": t.get("name"),
+            "confidence": t["confidence"],
+            "evidence": t.get("evidence"),
+            "reason": t.get("reason"),
+        }
+        for t in stocks
+    ] + [
+        {
+            "kind": "sector",
+            "code": t["sector"],
+            "name": t.get("name"),
+            "confidence": t["relevance"],
+            "evidence": t.get("evidence"),
+            "reason": None,
+        }
+        for t in sectors
+    ]
+
+
+def tags_by_story(
+    memberships: Iterable[Mapping[str, Any]],
+    article_tags: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> dict[str, dict[str, list[Mapping[str, Any]]]]:
+    """Each story's articles and their tags, as ``rollup_story_tags`` takes them.
+
+    ``memberships``: rows ``story_id``, ``article_id``; ``article_tags``: article id ->
+    that article's tags (an article missing from it has none). Returns story id ->
+    {article id -> tags}, stories and articles in the order of ``memberships``.
+    """
+    out: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
+    for r in memberships:
+        out.setdefault(r["story_id"], {})[r["article_id"]] = list(
+            article_tags.get(r["article_id"], [])
+        )
+    return out
+
+
+def story_tag_rows(rolled: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A story's stored tag rows from ``rollup_story_tags``: ``kind``, ``code``, ``name``,
+    ``relevance``, ``evidence``, in the order given."""
+    return [
+        {
+            "kind": t["kind"],
+            "code": t["code"],
+            "name": t.get("name"),
+            "relevance": t["relevance"],
+            "evidence": t.get("evidence"),
+        }
+        for t in rolled
+    ]

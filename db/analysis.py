@@ -101,6 +101,22 @@ def load_story_members(db: Database, story_id: str) -> list[dict[str, Any]]:
     return [dict(r) for r in db.query(sql, [story_id])]
 
 
+def load_story_article_ids(db: Database) -> list[dict[str, Any]]:
+    """Every story membership as ``story_id``, ``article_id``, in the order stored."""
+    return [
+        dict(r) for r in db.query("select story_id, article_id from story_articles order by rowid")
+    ]
+
+
+def update_story_meta(db: Database, story_id: str, extra: dict[str, Any]) -> None:
+    """Merge ``extra`` into a story's ``meta`` (its keys replace those stored)."""
+    row = db.execute("select meta from stories where id = ?", [story_id]).fetchone()
+    if row is None:
+        return
+    stored = json.loads(row[0]) if row[0] else {}
+    db["stories"].update(story_id, {"meta": json.dumps({**stored, **extra}, ensure_ascii=False)})
+
+
 # ---------------------------------------------------------------- tags and sectors
 
 

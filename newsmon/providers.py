@@ -1,6 +1,7 @@
 """Where prices come from: recorded files (offline) or Yahoo Finance through yfinance.
 
-Every provider returns the canonical daily frame of ``analysis.prices``
+This is the price I/O: files are read and Yahoo is asked here, and the contents
+are handed to the pure parsers of ``newsmon.analysis.prices``. Every provider returns the canonical daily frame of ``analysis.prices``
 (``PRICE_COLUMNS``; what it had to decide in ``attrs["issues"]``) and, where it can,
 intraday bars (``BAR_COLUMNS``):
 
@@ -10,7 +11,7 @@ intraday bars (``BAR_COLUMNS``):
 - ``open``, ``high``, ``low``, ``close``, ``volume`` (shares; NaN for indices);
 - ``source``.
 
-These classes are the only part of ``analysis`` that reads files or the network.
+``read_price_file`` reads one recorded file (any layout ``parse_price_table`` knows).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from pathlib import Path
+from typing import IO, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -34,7 +36,7 @@ from newsmon.analysis.prices import (
     empty_prices,
     finish_prices,
     is_index,
-    load_price_file,
+    parse_price_table,
     parse_yfinance,
 )
 
@@ -60,6 +62,7 @@ EXCHANGE_TZ = "Asia/Shanghai"
 RATE_LIMIT_MARKERS = ("YFRateLimitError", "Rate limited", "Too Many Requests")
 
 DateLike = str | pd.Timestamp | Any
+PathOrBuffer = str | os.PathLike | IO[str] | IO[bytes]
 
 
 class IntradayNotSupported(NotImplementedError):
@@ -122,8 +125,23 @@ def _no_data_issues(tickers: Sequence[str], frame: pd.DataFrame, why: str) -> li
 # ---------------------------------------------------------------- recorded files
 
 
+def read_price_file(
+    path_or_buffer: PathOrBuffer, ticker: str | None = None, *, adjusted: str | None = None
+) -> pd.DataFrame:
+    """Read one recorded price file (a path, or an open text or binary file) into the
+    canonical frame; the parsing, and what ``ticker`` and ``adjusted`` mean, is
+    ``parse_price_table``'s. An unknown layout is a ValueError naming the file."""
+    if hasattr(path_or_buffer, "read"):
+        name = str(getattr(path_or_buffer, "name", "<buffer>"))
+        data = path_or_buffer.read()  # type: ignore[union-attr]
+    else:
+        name = str(path_or_buffer)
+        data = Path(path_or_buffer).read_bytes()
+    return parse_price_table(data, name, ticker, adjusted=adjusted)
+
+
 class CSVProvider:
-    """Prices from recorded files (any layout ``load_price_file`` reads), offline.
+    """Prices from recorded files (any layout ``read_price_file`` reads), offline.
 
     The files are read once, on first use. Where several files hold the same ticker,
     date and adjustment, the file listed first wins (a different close is reported as
@@ -159,7 +177,7 @@ class CSVProvider:
         issues: list[dict[str, Any]] = []
         for order, path in enumerate(self.paths):
             try:
-                loaded = load_price_file(path, self.tickers.get(path))
+                loaded = read_price_file(path, self.tickers.get(path))
             except ValueError as exc:
                 if self.strict or "unknown price file layout" not in str(exc):
                     raise
@@ -478,4 +496,5 @@ __all__ = [
     "PriceProvider",
     "YFinanceProvider",
     "empty_bars",
+    "read_price_file",
 ]

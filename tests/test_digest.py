@@ -19,7 +19,22 @@ import feedparser
 import pytest
 
 from newsmon.analysis.charts import car_chart_png
-from newsmon.analysis.digest import atom_feed, is_web_url, render_html, render_markdown
+from newsmon.analysis.digest import (
+    atom_feed,
+    digest_story,
+    evidence_text,
+    first_report,
+    is_web_url,
+    origin_view,
+    rank_score,
+    rank_stories,
+    reaction_view,
+    render_html,
+    render_markdown,
+    sector_rows,
+    stock_rows,
+    timeline_rows,
+)
 
 SAMPLE = Path(__file__).parent / "data" / "digest_sample.json"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -337,3 +352,208 @@ def test_atom_entry_id_is_stable_per_date():
 def test_atom_feed_empty_is_valid():
     feed = feedparser.parse(atom_feed([], "https://example.org/f.atom", "https://example.org/"))
     assert not feed.bozo and feed.entries == []
+
+
+# ---------------------------------------------------------------- shaping stored records
+
+STORY = {
+    "id": "s1",
+    "title": "上海印发元宇宙行动方案",
+    "origin_article_id": "a0",
+    "first_article_id": "a1",
+    "official_origin_url": "https://www.shanghai.gov.cn/notice.html",
+    "n_articles": 3,
+    "n_sites": 2,
+}
+MEMBERS = [
+    {
+        "article_id": "a0",
+        "site": "shanghai_gov",
+        "title": "通知",
+        "url": "https://www.shanghai.gov.cn/x.pdf",
+        "published_at": None,
+        "role": "origin",
+        "novelty": None,
+        "score": 1.0,
+    },
+    {
+        "article_id": "a1",
+        "site": "ithome",
+        "title": "上海印发文件",
+        "url": "https://www.ithome.com/1.htm",
+        "published_at": "2022-07-08T02:06:12Z",
+        "role": "reprint",
+        "novelty": 100.0,
+        "score": 0.9,
+    },
+    {
+        "article_id": "a2",
+        "site": "sina",
+        "title": "上海：智能终端",
+        "url": "https://finance.sina.com.cn/2.shtml",
+        "published_at": "2022-07-08T02:41:25Z",
+        "role": "commentary",
+        "novelty": 56.25,
+        "score": 0.2,
+    },
+]
+ORIGIN = {
+    "id": "a0",
+    "title": "通知",
+    "url": "https://www.shanghai.gov.cn/x.pdf",
+    "site": "shanghai_gov",
+    "document_date": "2022-06-24",
+    "doc_number": "沪府办发〔2022〕12号",
+}
+FIGURES = {
+    "n_members": 10,
+    "n_members_with_data": 10,
+    "sector_return": 0.0485,
+    "benchmark": "000300.SS",
+    "benchmark_return": -0.0033,
+    "ar0": 0.0518,
+    "car_0_1": 0.0584,
+    "car_0_3": 0.0668,
+    "car_m3_m1": -0.0242,
+    "t_ar0": 2.91,
+    "notes": ["short estimation window"],
+    "path": [{"day": 0, "car": 0.0518, "mm_car": None}],
+}
+REACTION = {
+    "story_id": "s1",
+    "sector_id": "metaverse",
+    "event_time": "2022-07-08T02:06:12Z",
+    "event_session": "2022-07-08",
+    "figures": FIGURES,
+}
+SECTORS = {"metaverse": {"id": "metaverse", "name": "Metaverse", "name_zh": "元宇宙"}}
+TAGS = [
+    {"kind": "sector", "code": "robots", "name": "", "relevance": 84, "evidence": {"max": 84}},
+    {"kind": "sector", "code": "metaverse", "name": "", "relevance": 100, "evidence": None},
+    {
+        "kind": "stock",
+        "code": "002045.SZ",
+        "name": "国光电器",
+        "relevance": 95,
+        "evidence": {"max": 95, "coverage": 0.5},
+    },
+    {
+        "kind": "stock",
+        "code": "300024.SZ",
+        "name": "机器人",
+        "relevance": 10,
+        "evidence": "generic",
+    },
+]
+MEMBER_TAGS = [
+    [],
+    [
+        {"kind": "stock", "code": "002045.SZ", "confidence": 95, "reason": "lead: 国光电器"},
+        {"kind": "sector", "code": "metaverse", "confidence": 100, "reason": None},
+    ],
+    [
+        {"kind": "stock", "code": "002045.SZ", "confidence": 95, "reason": "title: 国光电器"},
+        {"kind": "stock", "code": "300024.SZ", "confidence": 10, "reason": ""},
+    ],
+]
+
+
+def test_evidence_text():
+    assert evidence_text(None) == ""
+    assert evidence_text("lead") == "lead"
+    assert evidence_text(["a", {"k": 1}]) == "a; k: 1"
+    assert evidence_text({"max": 95, "articles": {"a1": 95}}) == "max: 95, articles: a1: 95"
+    assert evidence_text(0.5) == "0.5"
+
+
+def test_reaction_view_maps_stored_figures():
+    view = reaction_view(REACTION)
+    assert view["event_time_shanghai"] == "2022-07-08 10:06"
+    assert (view["ar_day0"], view["pre_drift"], view["t_stat"]) == (0.0518, -0.0242, 2.91)
+    assert view["notes"] == ["short estimation window"]
+
+
+def test_reaction_view_without_prices_is_none():
+    assert reaction_view(dict(REACTION, figures=dict(FIGURES, n_members_with_data=0))) is None
+    assert reaction_view(dict(REACTION, figures=dict(FIGURES, benchmark_return=None))) is None
+
+
+def test_origin_view_and_first_report():
+    assert origin_view(STORY, None) is None
+    origin = origin_view(STORY, ORIGIN)
+    assert origin["url"] == "https://www.shanghai.gov.cn/notice.html"  # the story's URL wins
+    assert origin_view(dict(STORY, official_origin_url=None), ORIGIN)["url"] == ORIGIN["url"]
+    first = first_report(STORY, MEMBERS)
+    assert (first["site"], first["published_shanghai"]) == ("ithome", "2022-07-08 10:06:12")
+    assert first_report(dict(STORY, first_article_id="nope"), MEMBERS) is None
+    assert first_report(STORY, []) is None
+
+
+def test_timeline_rows_keep_member_order():
+    rows = timeline_rows(MEMBERS)
+    assert [r["article_id"] for r in rows] == ["a0", "a1", "a2"]
+    assert rows[0]["published_shanghai"] == ""
+    assert rows[2]["published_shanghai"] == "2022-07-08 10:41:25"
+    assert timeline_rows([]) == []
+
+
+def test_sector_rows_most_relevant_first_with_reactions():
+    rows = sector_rows(TAGS, {"metaverse": REACTION}, SECTORS)
+    assert [r["sector_id"] for r in rows] == ["metaverse", "robots"]
+    metaverse, robots = rows
+    assert (metaverse["name"], metaverse["name_zh"]) == ("Metaverse", "元宇宙")
+    assert metaverse["reaction"]["ar_day0"] == 0.0518 and metaverse["path"] == FIGURES["path"]
+    assert (robots["name"], robots["reaction"], robots["path"]) == ("robots", None, [])
+    assert robots["evidence"] == "max: 84"
+    assert sector_rows([], {}, {}) == []
+
+
+def test_stock_rows_reason_of_the_strongest_article_tag():
+    rows = stock_rows(TAGS, MEMBER_TAGS)
+    assert [r["code"] for r in rows] == ["002045.SZ", "300024.SZ"]
+    assert rows[0]["reason"] == "title: 国光电器"  # a tie: the later article's reason
+    assert rows[0]["confidence"] == 95
+    assert rows[1]["reason"] == "generic"  # no article reason: the story tag's evidence
+    assert stock_rows(TAGS, [])[0]["reason"] == "max: 95, coverage: 0.5"
+
+
+def test_rank_score():
+    rows = sector_rows(TAGS, {"metaverse": REACTION}, SECTORS)
+    # 2 sites * 10 + 3 articles + 5 (official origin) + |t| 2.91
+    assert rank_score(STORY, origin_view(STORY, ORIGIN), rows) == 30.91
+    assert rank_score({}, None, []) == 0.0
+    strong = [{"reaction": {"t_stat": -45.0}}]
+    assert rank_score({"n_sites": 1}, None, strong) == 30.0  # |t| counts up to 20
+
+
+def test_digest_story_from_stored_records():
+    story = digest_story(STORY, MEMBERS, ORIGIN, TAGS, MEMBER_TAGS, [REACTION], SECTORS)
+    assert story["id"] == "s1" and story["headline"] == STORY["title"]
+    assert story["rank_score"] == 30.91
+    assert story["official_origin"]["doc_number"] == "沪府办发〔2022〕12号"
+    assert story["first"]["site"] == "ithome"
+    assert (story["n_articles"], story["n_sites"]) == (3, 2)
+    assert [s["sector_id"] for s in story["sectors"]] == ["metaverse", "robots"]
+    assert len(story["timeline"]) == 3 and len(story["stocks"]) == 2
+    text = render_markdown(
+        {"date": "2022-07-08", "generated_at": "2022-07-08T12:00:00Z", "stories": [story]}
+    )
+    assert "| 002045.SZ | 国光电器 | 95 |" in text and "+5.18%" in text  # renders as shaped
+
+
+def test_digest_story_bare():
+    story = digest_story({"id": "s2", "title": "t"}, [], None, [], [], [], {})
+    assert story["rank_score"] == 0.0
+    assert (story["official_origin"], story["first"], story["sectors"], story["stocks"]) == (
+        None,
+        None,
+        [],
+        [],
+    )
+
+
+def test_rank_stories_highest_first_ties_by_id_then_top():
+    stories = [{"id": i, "rank_score": r} for i, r in [("b", 1.0), ("c", 5.0), ("a", 1.0)]]
+    assert [s["id"] for s in rank_stories(stories)] == ["c", "a", "b"]
+    assert [s["id"] for s in rank_stories(stories, top=2)] == ["c", "a"]
+    assert rank_stories([], top=5) == []

@@ -3,10 +3,16 @@
 import pytest
 
 from conftest import SEEDS
+from newsmon.analysis.stories import StoryIndex, membership_rows, story_rows
 from newsmon.crawler.ingest import import_files
 from newsmon.db import connect
-from newsmon.db.analysis import load_stories, load_story_members
-from newsmon.pipeline import update_stories
+from newsmon.db.analysis import (
+    load_stories,
+    load_story_article_ids,
+    load_story_members,
+    update_story_meta,
+)
+from newsmon.pipeline import story_record, update_stories
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +73,59 @@ def test_rerun_changes_nothing(stored):
     assert update_stories(stored)["fingerprinted"] == 0
     after = [dict(r) for r in stored.query("select * from story_articles order by article_id")]
     assert after == before
+
+
+def test_story_article_ids_in_stored_order(stored):
+    ids = load_story_article_ids(stored)
+    (story,) = load_stories(stored)
+    assert {r["story_id"] for r in ids} == {story["id"]}
+    assert sorted(r["article_id"] for r in ids) == sorted(roles(stored)[0])
+    assert [r["article_id"] for r in ids] == sorted(r["article_id"] for r in ids)  # as saved
+
+
+def test_update_story_meta_merges(tmp_path):
+    db = connect(tmp_path / "meta.db")
+    import_files(db, SEEDS)
+    update_stories(db)
+    (story,) = load_stories(db)
+    update_story_meta(db, story["id"], {"reaction_error": "outside the calendar"})
+    (after,) = load_stories(db)
+    assert after["meta"] == {**story["meta"], "reaction_error": "outside the calendar"}
+    update_story_meta(db, "no such story", {"x": 1})  # nothing to update, no error
+    assert load_stories(db)[0]["meta"] == after["meta"]
+
+
+def test_story_and_membership_rows_from_the_index():
+    text = (
+        "上海市人民政府办公厅印发促进智能终端产业高质量发展行动方案，到2025年产业规模突破7000亿元。"
+    )
+    hydrogen = (
+        "北京市发布氢能产业发展实施方案，到2025年前培育10至15家具有国际影响力的产业链龙头企业。"
+    )
+    records = [
+        story_record(
+            {"id": "a", "site": "sina", "kind": "article", "title": "智能终端", "text": text * 4}
+        ),
+        story_record(
+            {"id": "b", "site": "ithome", "kind": "article", "title": "氢能", "text": hydrogen * 4}
+        ),
+    ]
+    index = StoryIndex.from_signatures(records, {})
+    stories = story_rows(index.stories())
+    assert sorted(s["origin_article_id"] for s in stories) == ["a", "b"]
+    assert set(stories[0]) == {
+        "id",
+        "title",
+        "origin_article_id",
+        "first_article_id",
+        "first_published_at",
+        "first_site",
+        "n_articles",
+        "n_sites",
+        "official_origin_url",
+        "meta",
+    }
+    assert set(stories[0]["meta"]) == {"sites", "n_records", "origin"}
+    members = membership_rows(index.roles())
+    assert [(m["article_id"], m["role"]) for m in members] == [("a", "origin"), ("b", "origin")]
+    assert story_rows([]) == [] and membership_rows({}) == []

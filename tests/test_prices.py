@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
@@ -17,11 +15,14 @@ from newsmon.analysis.prices import (
     canonical_ticker,
     close_panel,
     daily_returns,
+    decode_price_text,
     empty_prices,
     is_index,
-    load_price_file,
     parse_baostock,
+    parse_price_table,
     parse_yfinance,
+    price_rows,
+    prices_from_rows,
     sniff_layout,
 )
 
@@ -37,6 +38,11 @@ CROSS = MARKET / "samleon_daily_all_ashares_2022-07-01_2022-07-15.csv"
 RECORDED_YF = MARKET / "recorded" / "yfinance_download_000001SS_1d_2022-05-05_2022-09-01.csv"
 
 DAY0 = pd.Timestamp("2022-07-08")
+
+
+def parse_file(path, **kwargs) -> pd.DataFrame:
+    """A recorded file through the pure parser, named as it is on disk."""
+    return parse_price_table(path.read_bytes(), path.name, **kwargs)
 
 
 def row(frame: pd.DataFrame, ticker: str, day: str) -> pd.Series:
@@ -100,7 +106,7 @@ def test_is_index():
 
 
 def test_samleon_layout_and_quirks():
-    frame = load_price_file(SAMLEON_002045)
+    frame = parse_file(SAMLEON_002045)
     assert list(frame.columns) == PRICE_COLUMNS
     assert set(frame["ticker"]) == {"002045.SZ"}
     assert frame["date"].is_monotonic_increasing  # the file is newest first
@@ -130,7 +136,7 @@ def test_conflicting_duplicate_keeps_one_and_reports():
         "2022-07-08,100.0,8.18,8.99,8.20,9.00\n"
         "2022-07-07,50.0,8.12,8.18,8.12,8.26\n"
     )
-    frame = load_price_file(io.StringIO(text), ticker="002045")
+    frame = parse_price_table(text, ticker="002045")
     assert frame["close"].tolist() == [8.18, 9.00]
     (issue,) = frame.attrs[ISSUES_ATTR]
     assert issue["kind"] == "conflicting_duplicate"
@@ -141,11 +147,11 @@ def test_conflicting_duplicate_keeps_one_and_reports():
 def test_samleon_needs_a_ticker_from_somewhere():
     text = "date,volume,low,close,open,high\n2022-07-08,1,1,1,1,1\n"
     with pytest.raises(ValueError, match="ticker="):
-        load_price_file(io.StringIO(text))
+        parse_price_table(text)
 
 
 def test_cross_section():
-    frame = load_price_file(CROSS)
+    frame = parse_file(CROSS)
     assert frame["source"].unique().tolist() == ["samleon_cross"]
     day = frame[frame["date"] == DAY0]
     assert len(day) > 4500
@@ -155,14 +161,14 @@ def test_cross_section():
     assert row(frame, "600000.SS", "2022-07-08")["close"] > 0
     assert frame["ticker"].str.fullmatch(r"\d{6}\.(SZ|SS|BJ)").all()
     # the cross-section agrees with the single-stock file
-    single = load_price_file(SAMLEON_002045)
+    single = parse_file(SAMLEON_002045)
     both = frame[frame["ticker"] == "002045.SZ"].merge(single, on=["ticker", "date"])
     assert len(both) == 11
     np.testing.assert_allclose(both["close_x"], both["close_y"])
 
 
 def test_akshare_layout():
-    frame = load_price_file(AKSHARE_002045)
+    frame = parse_file(AKSHARE_002045)
     assert frame["adjusted"].unique().tolist() == ["qfq"]  # from the file name
     day = row(frame, "002045.SZ", "2022-07-08")
     assert day["close"] == 9.00
@@ -171,7 +177,7 @@ def test_akshare_layout():
     lots = raw.loc[raw["日期"] == "2022-07-08", "成交量"].item()
     assert day["volume"] == lots * 100
     # qfq as of 2024 equals the raw 2022 prices for this ticker
-    raw_prices = load_price_file(SAMLEON_002045)
+    raw_prices = parse_file(SAMLEON_002045)
     merged = frame.merge(raw_prices, on=["ticker", "date"])
     np.testing.assert_allclose(merged["close_x"], merged["close_y"])
     # turnover agrees with SamLeon's mislabelled 'volume' to the yuan
@@ -181,13 +187,13 @@ def test_akshare_layout():
 def test_akshare_without_adjustment_is_refused():
     text = AKSHARE_002045.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="adjusted="):
-        load_price_file(io.StringIO(text), ticker="002045")
-    frame = load_price_file(io.StringIO(text), ticker="002045", adjusted="qfq")
+        parse_price_table(text, ticker="002045")
+    frame = parse_price_table(text, ticker="002045", adjusted="qfq")
     assert frame["adjusted"].unique().tolist() == ["qfq"]
 
 
 def test_baostock_layout():
-    frame = load_price_file(BAOSTOCK)
+    frame = parse_file(BAOSTOCK)
     assert set(frame["ticker"]) == {
         "002045.SZ",
         "300088.SZ",
@@ -224,8 +230,8 @@ def test_baostock_suspended_rows_dropped_and_reported():
 
 
 def test_tushare_and_choice_agree():
-    tushare = load_price_file(TUSHARE)
-    choice = load_price_file(CHOICE)
+    tushare = parse_file(TUSHARE)
+    choice = parse_file(CHOICE)
     assert set(tushare["ticker"]) == set(choice["ticker"]) == {"000300.SS"}
     assert tushare["date"].is_monotonic_increasing
     assert tushare["open"].isna().all()  # tushare's file has no open
@@ -239,7 +245,7 @@ def test_tushare_and_choice_agree():
 
 
 def test_yahoo_csv_drops_index_volume():
-    frame = load_price_file(YAHOO)
+    frame = parse_file(YAHOO)
     assert set(frame["ticker"]) == {"000001.SS"}
     assert frame["volume"].isna().all()
     assert frame.attrs[ISSUES_ATTR][0]["kind"] == "index_volume"
@@ -247,15 +253,15 @@ def test_yahoo_csv_drops_index_volume():
 
 
 def test_yummyhe_chinext():
-    frame = load_price_file(CHINEXT)
+    frame = parse_file(CHINEXT)
     assert set(frame["ticker"]) == {"399006.SZ"}
     assert len(frame) == 84
     assert frame["amount"].isna().all()
 
 
 def test_recorded_yfinance_response_loads_like_the_yahoo_csv():
-    from_yf = load_price_file(RECORDED_YF)
-    from_csv = load_price_file(YAHOO)
+    from_yf = parse_file(RECORDED_YF)
+    from_csv = parse_file(YAHOO)
     pdt.assert_frame_equal(
         from_yf.drop(columns="source"), from_csv.drop(columns="source"), check_dtype=False
     )
@@ -269,7 +275,7 @@ def test_parse_yfinance_needs_the_multiindex():
 def test_unknown_layout_names_file_and_columns():
     path = MARKET / "eastmoney_industry_tags_all_ashares_asof_2024-06.csv"
     with pytest.raises(ValueError) as info:
-        load_price_file(path)
+        parse_file(path)
     message = str(info.value)
     assert "eastmoney_industry_tags" in message
     assert "总市值" in message
@@ -282,11 +288,61 @@ def test_sniff_layout():
     assert sniff_layout(["foo", "bar"]) is None
 
 
-def test_loading_does_not_touch_the_buffer_contents():
+def test_parse_price_table_takes_text_or_bytes_and_names_the_stock():
     text = SAMLEON_002045.read_text(encoding="utf-8")
-    buffer = io.BytesIO(text.encode("utf-8"))
-    frame = load_price_file(buffer, ticker="002045.SZ")
-    assert len(frame) == 84
+    from_text = parse_price_table(text, ticker="002045.SZ")
+    from_bytes = parse_price_table(text.encode("utf-8"), SAMLEON_002045.name)
+    pdt.assert_frame_equal(from_text, from_bytes)
+    assert len(from_text) == 84
+
+
+def test_parse_price_table_reads_the_stock_from_a_windows_path():
+    text = "date,open,high,low,close,volume\n2022-07-08,8.2,9.0,8.18,9.0,1000\n"
+    frame = parse_price_table(text, "C:\\prices\\yummyhe_002045.csv")
+    assert frame["ticker"].tolist() == ["002045.SZ"]
+
+
+def test_decode_price_text():
+    assert decode_price_text("\ufeffdate,close\n") == "date,close\n"
+    assert decode_price_text("\ufeffdate\n".encode()) == "date\n"
+    assert decode_price_text("交易日期,收盘价\n".encode("gb18030")) == "交易日期,收盘价\n"
+    with pytest.raises(ValueError, match="x.csv: neither UTF-8 nor GB18030"):
+        decode_price_text(b"\xff\xff\xff", "x.csv")
+
+
+def test_parse_price_table_empty_and_one_row():
+    header = "date,open,high,low,close,volume\n"
+    assert parse_price_table(header, ticker="002045").empty
+    one = parse_price_table(header + "2022-07-08,8.2,9.0,8.18,9.0,1000\n", ticker="002045")
+    assert one[["ticker", "close", "volume"]].values.tolist() == [["002045.SZ", 9.0, 1000.0]]
+
+
+# ---------------------------------------------------------------- stored rows
+
+
+def test_price_rows_and_back():
+    frame = canonical(
+        [
+            {"ticker": "002045.SZ", "date": "2022-07-08", "close": 9.0, "volume": 1000.0},
+            {"ticker": "002045.SZ", "date": "2022-07-07", "close": 8.18},
+        ]
+    )
+    rows = price_rows(frame)
+    assert [(r["date"], r["close"], r["volume"], r["open"]) for r in rows] == [
+        ("2022-07-08", 9.0, 1000.0, None),
+        ("2022-07-07", 8.18, None, None),
+    ]
+    back = prices_from_rows(rows)  # sorted by ticker and date
+    assert list(back.columns) == PRICE_COLUMNS
+    assert back["date"].tolist() == [pd.Timestamp("2022-07-07"), pd.Timestamp("2022-07-08")]
+    assert back["close"].tolist() == [8.18, 9.0]
+
+
+def test_prices_from_rows_keeps_one_adjustment():
+    rows = price_rows(canonical([{"ticker": "002045.SZ", "date": "2022-07-08", "close": 9.0}]))
+    assert prices_from_rows(rows, adjusted="qfq").empty
+    assert list(prices_from_rows([]).columns) == PRICE_COLUMNS
+    assert len(prices_from_rows(rows)) == 1
 
 
 # ---------------------------------------------------------------- returns
@@ -380,9 +436,7 @@ def test_daily_returns_refuse_duplicate_days():
 
 
 def test_daily_returns_on_recorded_files():
-    prices = pd.concat(
-        [load_price_file(SAMLEON_002045), load_price_file(CHOICE)], ignore_index=True
-    )
+    prices = pd.concat([parse_file(SAMLEON_002045), parse_file(CHOICE)], ignore_index=True)
     returns = daily_returns(prices)
     assert returns.loc[DAY0, "002045.SZ"] == pytest.approx(9.00 / 8.18 - 1)
     assert returns.loc[DAY0, "000300.SS"] == pytest.approx(4428.78 / 4443.47 - 1)

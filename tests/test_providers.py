@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import numpy as np
@@ -11,12 +12,13 @@ import pytest
 from yfinance.exceptions import YFRateLimitError
 
 from conftest import DATA
-from newsmon.analysis.prices import ISSUES_ATTR, PRICE_COLUMNS, load_price_file
-from newsmon.analysis.providers import (
+from newsmon.analysis.prices import ISSUES_ATTR, PRICE_COLUMNS, parse_price_table
+from newsmon.providers import (
     BAR_COLUMNS,
     CSVProvider,
     IntradayNotSupported,
     YFinanceProvider,
+    read_price_file,
 )
 
 MARKET = DATA / "market"
@@ -91,7 +93,7 @@ def test_fetch_daily_converts_the_multiindex_frame():
     provider = YFinanceProvider(download=fake, sleep=lambda s: None)
     frame = provider.fetch_daily(["000001.SS"], "2022-07-01", "2022-07-15")
     assert list(frame.columns) == PRICE_COLUMNS
-    expected = load_price_file(YAHOO)
+    expected = read_price_file(YAHOO)
     expected = expected[expected["date"].between("2022-07-01", "2022-07-15")]
     pdt.assert_frame_equal(
         frame.drop(columns="source").reset_index(drop=True),
@@ -246,6 +248,30 @@ def test_intraday_5m_within_60_days_is_one_request():
 
 
 # ---------------------------------------------------------------- recorded files
+
+
+SAMLEON_002045 = MARKET / "samleon_daily_002045_2022-05_2022-08.csv"
+
+
+def test_read_price_file_is_the_parser_on_the_file_bytes():
+    read = read_price_file(SAMLEON_002045)
+    parsed = parse_price_table(SAMLEON_002045.read_bytes(), SAMLEON_002045.name)
+    pdt.assert_frame_equal(read, parsed)
+    assert set(read["ticker"]) == {"002045.SZ"}  # from the file name
+
+
+def test_read_price_file_from_open_files():
+    text = SAMLEON_002045.read_text(encoding="utf-8")
+    from_bytes = read_price_file(io.BytesIO(text.encode("utf-8")), ticker="002045.SZ")
+    from_text = read_price_file(io.StringIO("\ufeff" + text), ticker="002045.SZ")
+    pdt.assert_frame_equal(from_bytes, from_text)
+    assert len(from_bytes) == 84
+
+
+def test_read_price_file_gb18030_and_unknown_layout():
+    text = SAMLEON_002045.read_text(encoding="utf-8").replace("date,", "日期x,", 1)
+    with pytest.raises(ValueError, match="<buffer>: unknown price file layout"):
+        read_price_file(io.BytesIO(text.encode("gb18030")))
 
 
 @pytest.fixture

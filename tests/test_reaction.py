@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import tomllib
 from importlib import resources
 
@@ -12,11 +13,16 @@ import pandas.testing as pdt
 import pytest
 
 from conftest import DATA
-from newsmon.analysis.prices import close_panel, daily_returns, load_price_file
+from newsmon.analysis.prices import close_panel, daily_returns, parse_price_table
 from newsmon.analysis.reaction import (
     REACTION_COLUMNS,
     cumulative_abnormal_path,
+    has_price_data,
+    plain,
     price_limit,
+    reaction_events,
+    reaction_record,
+    reaction_records,
     sector_reaction,
     sector_returns,
     story_reactions,
@@ -62,7 +68,9 @@ def hand_csi300_return() -> float:
 @pytest.fixture(scope="module")
 def prices() -> pd.DataFrame:
     files = [MARKET / f"samleon_daily_{code}_2022-05_2022-08.csv" for code in FOUR]
-    return pd.concat([load_price_file(f) for f in [*files, CHOICE]], ignore_index=True)
+    return pd.concat(
+        [parse_price_table(f.read_bytes(), f.name) for f in [*files, CHOICE]], ignore_index=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -367,3 +375,93 @@ def test_intraday_windows_from_minute_bars():
     assert row["ar_60m"] == pytest.approx(p60 / ref - 1)
     assert row["ar_close"] == pytest.approx(afternoon[-1] / ref - 1 - (99.0 / 100.0 - 1))
     assert not any("minute bars" in n for n in row["notes"])
+
+
+# ---------------------------------------------------------------- stored rows
+
+
+def test_reaction_events_keep_relevant_sector_tags():
+    tags = [
+        {"kind": "stock", "code": "A.SZ", "relevance": 95},
+        {"kind": "sector", "code": "a", "relevance": 30},
+        {"kind": "sector", "code": "b", "relevance": 29},
+        {"kind": "sector", "code": "zz", "relevance": 90},  # not in the taxonomy
+        {"kind": "sector", "code": "c", "relevance": None},
+    ]
+    sectors = {"a": {}, "b": {}, "c": {}}
+    day0 = pd.Timestamp("2022-07-08")
+    events = reaction_events(
+        "s1", tags, sectors, event_session=day0, event_time="t", min_relevance=30
+    )
+    assert events == [{"story_id": "s1", "sector": "a", "event_session": day0, "event_time": "t"}]
+    assert (
+        reaction_events("s1", [], sectors, event_session=day0, event_time=None, min_relevance=0)
+        == []
+    )
+
+
+def test_plain():
+    assert plain(np.float64(0.5)) == 0.5 and type(plain(np.float64(0.5))) is float
+    assert type(plain(np.int64(3))) is int
+    assert plain(float("nan")) is None and plain(np.float64("nan")) is None and plain(None) is None
+    assert plain(pd.Timestamp("2022-07-08")) == "2022-07-08T00:00:00"
+    assert plain(("x", np.int64(1), float("nan"))) == ["x", 1, None]
+    assert plain("note") == "note"
+
+
+def test_reaction_record_and_price_data():
+    frame = tiny_returns()
+    event = pd.Timestamp("2022-07-08 02:06:12", tz="UTC")
+    row = sector_reaction(
+        frame,
+        frame.index[5],
+        ["A.SZ", "B.SZ"],
+        benchmark="IDX",
+        event_time=event,
+        story_id="s1",
+        sector="a",
+        min_estimation_days=3,
+    )
+    path = cumulative_abnormal_path(frame, frame.index[5], ["A.SZ", "B.SZ"], benchmark="IDX")
+    record = reaction_record(row, path)
+    assert set(record) == {"story_id", "sector_id", "event_time", "event_session", "figures"}
+    assert (record["story_id"], record["sector_id"]) == ("s1", "a")
+    assert record["event_time"] == "2022-07-08T02:06:12Z"
+    assert record["event_session"] == frame.index[5].strftime("%Y-%m-%d")
+    figures = record["figures"]
+    assert not {"story_id", "sector", "event_time", "event_session"} & set(figures)
+    assert figures["ar0"] == pytest.approx(row["ar0"])
+    assert [p["day"] for p in figures["path"]] == list(range(-5, 6))
+    assert figures["path"][5]["car"] == pytest.approx(path["car"].iloc[5])
+    assert figures["path"][-1]["car"] is None  # past the data
+    assert json.loads(json.dumps(figures)) == figures  # JSON-safe as it is
+    assert has_price_data(figures)
+    assert not has_price_data(dict(figures, n_members_with_data=0))
+    assert not has_price_data(dict(figures, benchmark_return=None))
+    assert not has_price_data({})
+
+
+def test_reaction_records_group_by_benchmark():
+    frame = tiny_returns().assign(IDX2=0.0)
+    sectors = {
+        "a": {"members": ["A.SZ"], "benchmark": "IDX2"},
+        "b": {"members": ["B.SZ"]},  # the default benchmark
+    }
+    events = pd.DataFrame(
+        {
+            "story_id": ["s1", "s2"],
+            "sector": ["b", "a"],
+            "event_session": [frame.index[5], frame.index[6]],
+            "event_time": [pd.Timestamp("2022-07-08 02:00", tz="UTC")] * 2,
+        }
+    )
+    records = reaction_records(
+        events, frame, sectors, default_benchmark="IDX", min_estimation_days=3
+    )
+    assert [(r["story_id"], r["figures"]["benchmark"]) for r in records] == [
+        ("s1", "IDX"),
+        ("s2", "IDX2"),
+    ]
+    assert records[0]["figures"]["ar0"] == pytest.approx(0.01 - (-0.002))  # B.SZ - IDX
+    assert records[1]["figures"]["ar0"] == pytest.approx(0.01 - 0.0)  # A.SZ - IDX2
+    assert reaction_records(pd.DataFrame(), frame, sectors) == []

@@ -18,6 +18,7 @@ from newsmon.analysis.tagging import (
     GENERIC_WORDS,
     RELEVANCE_SCALE,
     TITLE_WEIGHT,
+    article_tag_rows,
     company_matcher,
     company_table,
     lead_end,
@@ -25,6 +26,10 @@ from newsmon.analysis.tagging import (
     sector_tags,
     sector_taxonomy,
     stock_tags,
+    story_tag_rows,
+    tags_by_story,
+    taxonomy_rows,
+    taxonomy_tickers,
 )
 
 LISTING = DATA / "market" / "eastmoney_industry_tags_all_ashares_asof_2024-06.csv"
@@ -327,3 +332,103 @@ def test_rollup_story_tags():
 def test_rollup_empty():
     assert rollup_story_tags({}) == []
     assert rollup_story_tags({"a": []}) == []
+
+
+# ---------------------------------------------------------------- stored rows
+
+TINY_TAXONOMY = {
+    "robots": {"name": "Robots", "keywords": ["机器人"], "members": ["300024"]},
+    "vr": {
+        "name": "VR",
+        "name_zh": "虚拟现实",
+        "keywords": ["VR"],
+        "members": [{"ticker": "002045.SZ", "name": "国光电器", "weight": 2}],
+        "benchmark": "399006.SZ",
+        "note": "tiny",
+    },
+}
+
+
+def test_taxonomy_rows():
+    sectors, members = taxonomy_rows(sector_taxonomy(TINY_TAXONOMY), "000001.SS")
+    assert [(s["id"], s["name"], s["benchmark"]) for s in sectors] == [
+        ("robots", "Robots", "000300.SS"),  # sector_taxonomy's default benchmark
+        ("vr", "VR", "399006.SZ"),
+    ]
+    assert sectors[1]["keywords"] == ["VR"] and sectors[1]["note"] == "tiny"
+    assert members == [
+        {"sector_id": "robots", "ticker": "300024.SZ", "name": "", "weight": 1.0},
+        {"sector_id": "vr", "ticker": "002045.SZ", "name": "国光电器", "weight": 2.0},
+    ]
+    assert taxonomy_rows({}, "000300.SS") == ([], [])
+    bare = {"x": {"name": "X", "keywords": [], "members": [{"ticker": "600000.SS"}]}}
+    sectors, members = taxonomy_rows(bare, "000300.SS")
+    assert sectors[0]["benchmark"] == "000300.SS" and members[0]["weight"] == 1.0
+
+
+def test_taxonomy_tickers():
+    taxonomy = sector_taxonomy(TINY_TAXONOMY)
+    assert taxonomy_tickers(taxonomy, "000001.SS") == [
+        "000001.SS",
+        "000300.SS",
+        "002045.SZ",
+        "300024.SZ",
+        "399006.SZ",
+    ]
+    assert taxonomy_tickers({}, "000300.SS") == ["000300.SS"]
+
+
+def test_article_tag_rows_stocks_then_sectors():
+    stocks = [
+        {
+            "code": "002045.SZ",
+            "name": "国光电器",
+            "confidence": 95,
+            "evidence": [1],
+            "reason": "lead",
+        }
+    ]
+    sectors = [{"sector": "vr", "name": "VR", "relevance": 53, "evidence": {"VR": 1}}]
+    assert article_tag_rows(stocks, sectors) == [
+        {
+            "kind": "stock",
+            "code": "002045.SZ",
+            "name": "国光电器",
+            "confidence": 95,
+            "evidence": [1],
+            "reason": "lead",
+        },
+        {
+            "kind": "sector",
+            "code": "vr",
+            "name": "VR",
+            "confidence": 53,
+            "evidence": {"VR": 1},
+            "reason": None,
+        },
+    ]
+    assert article_tag_rows([], []) == []
+
+
+def test_tags_by_story_and_story_tag_rows():
+    memberships = [
+        {"story_id": "s2", "article_id": "a3"},
+        {"story_id": "s1", "article_id": "a2"},
+        {"story_id": "s1", "article_id": "a1"},
+    ]
+    metaverse = {"sector": "metaverse", "name": "元宇宙", "relevance": 90, "evidence": []}
+    grouped = tags_by_story(memberships, {"a1": [metaverse]})
+    assert list(grouped) == ["s2", "s1"]
+    assert grouped["s1"] == {"a2": [], "a1": [metaverse]}
+    rows = story_tag_rows(rollup_story_tags(grouped["s1"]))
+    assert rows == [
+        {
+            "kind": "sector",
+            "code": "metaverse",
+            "name": "元宇宙",
+            "relevance": 90.0,
+            "evidence": {"max": 90.0, "mean": 90.0, "coverage": 0.5, "articles": {"a1": 90.0}},
+        }
+    ]
+    assert story_tag_rows(rollup_story_tags(grouped["s2"])) == []
+    assert tags_by_story([], {}) == {}
