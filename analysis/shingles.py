@@ -29,7 +29,14 @@ Everything is computed with numpy over a whole batch of texts at once:
   phrases, far below any Jaccard an LSH band can see;
 - segments: paragraphs (display lines), long ones cut every ``SEGMENT_CHARS``
   characters; each distinct shingle remembers the segment it first occurs in,
-  so a comparison can tell which part of a text another text covers.
+  so a comparison can tell which part of a text another text covers;
+- line keys: per paragraph, a digest of its matching text (``line_keys``) and of
+  the same text with its variable slots masked (``slot_keys``: runs of digits
+  and the contents of 《...》, so 现将《甲方案》印发给你们 and 现将《乙方案》印发给你们
+  agree). Counted over the store they are the document frequency of each
+  paragraph: a paragraph that recurs in many documents (a cover letter, a
+  standard section, site boilerplate, a flash of one template) is template
+  text, not evidence (see ``analysis.stories``).
 
 A ``Fingerprint`` serialises to bytes (``to_bytes`` / ``from_bytes``) so that
 signatures can be stored and an index rebuilt without touching the texts.
@@ -38,6 +45,7 @@ signatures can be stored and an index rebuilt without touching the texts.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -80,8 +88,10 @@ ANCHOR_MOD = 16
 #: matched by their exact normalised text only (flash items of a line, captions),
 #: so that a handful of shingles never decides a relation
 MIN_SHINGLED_CHARS = 24
+#: paragraphs shorter than this (matching characters) get no line key: 一、 or 附件
+LINE_KEY_MIN_CHARS = 6
 #: bumped whenever a change here changes shingles or signatures
-FINGERPRINT_VERSION = 1
+FINGERPRINT_VERSION = 2
 
 #: characters per batch of texts hashed together
 _BATCH_CHARS = 2_000_000
@@ -93,7 +103,9 @@ _POLY_BASE = np.uint64(0x100000001B3)
 _M64 = (np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
 _M32 = (np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35))
 _MAGIC = b"NMFP"
-_HEADER = struct.Struct("<4sBBHIIIII16s")
+_HEADER = struct.Struct("<4sBBHIIIIII16s")
+#: variable slots of a paragraph: digit runs (numbers, dates) and what 《》 enclose
+_SLOTS = re.compile(r"\d+(?:\.\d+)?|(?<=《)[^《》]*(?=》)")
 
 
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
@@ -178,6 +190,20 @@ class Fingerprint:
     n_segments: int
     #: MinHash signature per window, shape (windows, NUM_PERM), uint32
     windows: np.ndarray
+    #: paragraph (line) of each segment (uint16)
+    segment_lines: np.ndarray = None  # type: ignore[assignment]
+    #: per paragraph: 60-bit digest of its matching text, 0 for a short one (uint64)
+    line_keys: np.ndarray = None  # type: ignore[assignment]
+    #: per paragraph: digest with digits and 《》 contents masked, 0 if nothing was masked
+    slot_keys: np.ndarray = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.segment_lines is None:
+            self.segment_lines = np.zeros(self.n_segments, dtype=np.uint16)
+        if self.line_keys is None:
+            self.line_keys = np.zeros(0, dtype=np.uint64)
+        if self.slot_keys is None:
+            self.slot_keys = np.zeros(self.line_keys.size, dtype=np.uint64)
 
     @property
     def is_short(self) -> bool:
@@ -209,6 +235,7 @@ class Fingerprint:
             self.shingles.size,
             self.n_segments,
             self.windows.shape[0],
+            self.line_keys.size,
             self.key.ljust(16, b"\0"),
         )
         return b"".join(
@@ -217,6 +244,9 @@ class Fingerprint:
                 np.ascontiguousarray(self.windows, dtype="<u4").tobytes(),
                 np.ascontiguousarray(self.shingles, dtype="<u4").tobytes(),
                 np.ascontiguousarray(self.segments, dtype="<u2").tobytes(),
+                np.ascontiguousarray(self.segment_lines, dtype="<u2").tobytes(),
+                np.ascontiguousarray(self.line_keys, dtype="<u8").tobytes(),
+                np.ascontiguousarray(self.slot_keys, dtype="<u8").tobytes(),
             ]
         )
 
@@ -226,8 +256,8 @@ class Fingerprint:
         parameters (then it must be recomputed from the text)."""
         if len(blob) < _HEADER.size:
             raise ValueError("fingerprint too short")
-        magic, version, size, num_perm, seed, length, n_sh, n_seg, n_win, key = _HEADER.unpack_from(
-            blob
+        (magic, version, size, num_perm, seed, length, n_sh, n_seg, n_win, n_lines, key) = (
+            _HEADER.unpack_from(blob)
         )
         if (magic, version, size, num_perm, seed) != (
             _MAGIC,
@@ -237,7 +267,7 @@ class Fingerprint:
             MINHASH_SEED,
         ):
             raise ValueError("fingerprint made with other parameters")
-        expected = _HEADER.size + n_win * NUM_PERM * 4 + n_sh * 6
+        expected = _HEADER.size + n_win * NUM_PERM * 4 + n_sh * 6 + n_seg * 2 + n_lines * 16
         if len(blob) != expected:
             raise ValueError("fingerprint length does not match its header")
         pos = _HEADER.size
@@ -246,6 +276,12 @@ class Fingerprint:
         shingles = np.frombuffer(blob, dtype="<u4", count=n_sh, offset=pos)
         pos += n_sh * 4
         segments = np.frombuffer(blob, dtype="<u2", count=n_sh, offset=pos)
+        pos += n_sh * 2
+        segment_lines = np.frombuffer(blob, dtype="<u2", count=n_seg, offset=pos)
+        pos += n_seg * 2
+        line_keys = np.frombuffer(blob, dtype="<u8", count=n_lines, offset=pos)
+        pos += n_lines * 8
+        slot_keys = np.frombuffer(blob, dtype="<u8", count=n_lines, offset=pos)
         return cls(
             length=length,
             key=key if any(key) else b"",
@@ -253,6 +289,9 @@ class Fingerprint:
             segments=segments.astype(np.uint16),
             n_segments=n_seg,
             windows=windows.astype(np.uint32).reshape(n_win, NUM_PERM),
+            segment_lines=segment_lines.astype(np.uint16),
+            line_keys=line_keys.astype(np.uint64),
+            slot_keys=slot_keys.astype(np.uint64),
         )
 
 
@@ -286,21 +325,40 @@ def fingerprint(text: str) -> Fingerprint:
     return fingerprints([text])[0]
 
 
-def _matching_and_segments(text: str) -> tuple[str, list[int]]:
-    """The matching text and the start of each segment in it.
+def _line_digest(text: str, salt: bytes) -> int:
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8, person=salt).digest()
+    return (int.from_bytes(digest, "little") & ((1 << 60) - 1)) or 1
+
+
+def line_digests(line: str) -> tuple[int, int]:
+    """(line key, slot key) of one paragraph's matching text; 0 where there is none."""
+    if len(line) < LINE_KEY_MIN_CHARS:
+        return 0, 0
+    masked = _SLOTS.sub("0", line)
+    return _line_digest(line, b"line"), (_line_digest(masked, b"slot") if masked != line else 0)
+
+
+def _matching_and_segments(text: str) -> tuple[str, list[int], list[int], list[str]]:
+    """The matching text, the start of each segment in it, the paragraph of each
+    segment and the paragraphs' matching texts.
 
     Lines are marked with a NUL (not white space, untouched by ``matching_text``),
     so one call gives both the matching text and where its paragraphs start.
     """
     marked = matching_text(text.replace("\n", "\0"), already_display=True)
     starts: list[int] = []
+    seg_lines: list[int] = []
+    lines: list[str] = []
     pos = 0
     for line in marked.split("\0"):
         n = len(line)
         if n:
-            starts.extend(range(pos, pos + n, SEGMENT_CHARS))
+            seg = list(range(pos, pos + n, SEGMENT_CHARS))
+            starts.extend(seg)
+            seg_lines.extend([min(len(lines), 65535)] * len(seg))
+            lines.append(line)
         pos += n
-    return marked.replace("\0", ""), starts or [0]
+    return marked.replace("\0", ""), starts or [0], seg_lines or [0], lines
 
 
 def _window_starts(cuts: np.ndarray, n: int) -> list[int]:
@@ -323,10 +381,14 @@ def _window_starts(cuts: np.ndarray, n: int) -> list[int]:
 def _fingerprint_batch(texts: Sequence[str]) -> list[Fingerprint]:
     matchings: list[str] = []
     seg_starts: list[list[int]] = []
+    seg_lines: list[list[int]] = []
+    line_texts: list[list[str]] = []
     for text in texts:
-        matching, starts = _matching_and_segments(text)
+        matching, starts, lines_of, lines = _matching_and_segments(text)
         matchings.append(matching)
         seg_starts.append(starts)
+        seg_lines.append(lines_of)
+        line_texts.append(lines)
     lengths = np.array([len(m) for m in matchings], dtype=np.int64)
     counts = np.where(lengths >= MIN_SHINGLED_CHARS, lengths - SHINGLE_SIZE + 1, 0)
     counts = np.maximum(counts, 0)
@@ -399,7 +461,8 @@ def _fingerprint_batch(texts: Sequence[str]) -> list[Fingerprint]:
         n_win = window_starts[d].size
         sig = signatures[w : w + n_win]
         w += n_win
-        n_seg = len(seg_starts[d])
+        n_seg = min(len(seg_starts[d]), 65536)
+        digests = [line_digests(line) for line in line_texts[d]]
         if counts[d]:
             lo, hi = u_bounds[d], u_bounds[d + 1]
             sh = u_hash[lo:hi]
@@ -413,8 +476,11 @@ def _fingerprint_batch(texts: Sequence[str]) -> list[Fingerprint]:
                 key=_key_of(cp[offsets[d] : offsets[d + 1]]),
                 shingles=sh,
                 segments=seg,
-                n_segments=min(n_seg, 65536),
+                n_segments=n_seg,
                 windows=sig,
+                segment_lines=np.asarray(seg_lines[d][:n_seg], dtype=np.uint16),
+                line_keys=np.asarray([k for k, _ in digests], dtype=np.uint64),
+                slot_keys=np.asarray([k for _, k in digests], dtype=np.uint64),
             )
         )
     return out
