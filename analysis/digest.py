@@ -66,7 +66,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader
 from markupsafe import Markup, escape
 
 from newsmon.analysis.charts import car_chart_png
-from newsmon.timefmt import shanghai
+from newsmon.timefmt import shanghai, utc_iso
 
 __all__ = [
     "Digest",
@@ -693,7 +693,7 @@ def _rfc3339(value: Any) -> str:
         raise ValueError(f"feed entry 'updated' is not an ISO 8601 time: {text!r}") from exc
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_iso(moment)
 
 
 def _feed_link(url: Any) -> str | None:

@@ -42,7 +42,6 @@ _QUOTE_FORMS = {
 }
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_CHAR = re.compile(f"[{_CJK}]")
 #: a character after which ASCII punctuation is read as Chinese punctuation
 _CJK_LEFT = f"[{_CJK}”’》）】〕]"
 #: what may follow such punctuation: Chinese text, an opening quote or bracket, or the line end
@@ -176,7 +175,3 @@ def normalize_title(title: str) -> str:
     t = matching_text(title)
     t = t.strip("《》〈〉“”\"'")
     return t.replace("(", "（").replace(")", "）")
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK_CHAR.search(text or ""))

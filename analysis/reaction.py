@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from newsmon.analysis.calendar import EXCHANGE_TZ, shift_trading_minutes
+from newsmon.timefmt import utc_iso
 
 #: default benchmark: CSI 300 (Yahoo's ticker)
 DEFAULT_BENCHMARK = "000300.SS"
@@ -800,12 +801,15 @@ def plain(value: Any) -> Any:
 def reaction_record(row: Mapping[str, Any], path: pd.DataFrame) -> dict[str, Any]:
     """The stored form of one ``story_reactions`` row and its ``cumulative_abnormal_path``.
 
-    Returns ``story_id``, ``sector_id``, ``event_time`` (``YYYY-MM-DDTHH:MM:SSZ``),
+    Returns ``story_id``, ``sector_id``, ``event_time`` (UTC ``YYYY-MM-DDTHH:MM:SSZ``; a
+    naive time is read as UTC),
     ``event_session`` (``YYYY-MM-DD``) and ``figures``: every other column of ``row``
     made JSON-safe by ``plain``, and ``path``, a list of ``day`` (int), ``car`` and
     ``mm_car`` (None when unknown), one per row of ``path``.
     """
     keys = ("story_id", "sector", "event_time", "event_session")
+    moment = pd.Timestamp(row["event_time"])
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment
     figures = {k: plain(v) for k, v in row.items() if k not in keys}
     figures["path"] = [
         {"day": int(p["rel_day"]), "car": plain(p["car"]), "mm_car": plain(p["mm_car"])}
@@ -814,7 +818,7 @@ def reaction_record(row: Mapping[str, Any], path: pd.DataFrame) -> dict[str, Any
     return {
         "story_id": row["story_id"],
         "sector_id": row["sector"],
-        "event_time": pd.Timestamp(row["event_time"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "event_time": utc_iso(moment.to_pydatetime()),
         "event_session": pd.Timestamp(row["event_session"]).strftime("%Y-%m-%d"),
         "figures": figures,
     }

@@ -36,11 +36,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+from newsmon.crawler.extract.common import SHANGHAI, parse_local_time
+from newsmon.crawler.extract.dispatch import parse_page
 
-from newsmon.crawler.extract.common import SHANGHAI, parse_local_time  # noqa: E402
-from newsmon.crawler.extract.dispatch import parse_page  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 DATA = HERE.parent / "newsmon" / "data"
 REAL = DATA / "real"

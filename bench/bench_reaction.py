@@ -25,15 +25,12 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from newsmon.analysis.prices import close_panel, daily_returns  # noqa: E402
-from newsmon.analysis.reaction import (  # noqa: E402
+from newsmon.analysis.prices import close_panel, daily_returns
+from newsmon.analysis.reaction import (
     DEFAULT_ESTIMATION,
     DEFAULT_WINDOWS,
     MIN_ESTIMATION_DAYS,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
+
+from newsmon.timefmt import utc_iso
 
 #: columns whose change makes a stored article "updated"; the rest is bookkeeping
 CONTENT_COLUMNS = (
@@ -45,7 +46,8 @@ JSON_COLUMNS = (
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Now, as stored: '2022-07-08T02:06:12Z'."""
+    return utc_iso()
 
 
 def article_key(url: str | None, canonical_url: str | None, text_match: str) -> str:

@@ -465,3 +465,14 @@ def test_reaction_records_group_by_benchmark():
     assert records[0]["figures"]["ar0"] == pytest.approx(0.01 - (-0.002))  # B.SZ - IDX
     assert records[1]["figures"]["ar0"] == pytest.approx(0.01 - 0.0)  # A.SZ - IDX2
     assert reaction_records(pd.DataFrame(), frame, sectors) == []
+
+
+def test_reaction_record_event_time_is_utc():
+    path = pd.DataFrame({"rel_day": [0], "car": [np.nan], "mm_car": [0.01]})
+    row = {"story_id": "s", "sector": "a", "event_session": pd.Timestamp("2022-07-08"), "ar0": 0.1}
+    shanghai = pd.Timestamp("2022-07-08 10:06:12", tz="Asia/Shanghai")
+    record = reaction_record(dict(row, event_time=shanghai), path)
+    assert record["event_time"] == "2022-07-08T02:06:12Z"
+    naive = reaction_record(dict(row, event_time=pd.Timestamp("2022-07-08 02:06:12")), path)
+    assert naive["event_time"] == "2022-07-08T02:06:12Z"  # naive is UTC
+    assert record["figures"] == {"ar0": 0.1, "path": [{"day": 0, "car": None, "mm_car": 0.01}]}

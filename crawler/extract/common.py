@@ -14,7 +14,7 @@ import copy
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from newsmon.crawler.extract.record import ArticleRecord, Link, StockTag
+from newsmon.timefmt import utc_iso
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -167,7 +168,8 @@ OFFSET_RE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
 
 def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """An aware moment as stored: '2022-07-08T02:06:12Z'."""
+    return utc_iso(moment)
 
 
 def parse_local_time(value: str | None) -> tuple[datetime | None, str]:

@@ -428,7 +428,3 @@ def build_event(data_dir: Path, urls: dict[str, str]) -> dict[str, bytes]:
         text002 = seed_file(seeds, "002").read_text(encoding="utf-8")
         out["built:shanghai:002"] = note_page(text002, urls["built:shanghai:002"]).encode()
     return out
-
-
-def utc_now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
