@@ -8,18 +8,24 @@ Two outputs:
   bracket forms unified (« » -> 《 》), letter-spaced headings repaired
   (上 海 市 -> 上海市), lines broken inside sentences joined, site boilerplate
   lines removed. Paragraphs stay separated by a newline.
-- ``matching_text``: what dedupe and search compare. The display text with all
-  white space removed, ASCII letters lower-cased and dash forms unified, so a
-  reprint with other spacing (IT之家 writes "到 2025 年") matches its origin.
+- ``matching_text``: what dedupe and search compare. The display text with
+  Traditional characters folded to Simplified (OpenCC's t2s: 辦公廳關於印發 ->
+  办公厅关于印发, so a Hong Kong or Taiwan reprint matches its mainland origin),
+  all white space removed, ASCII letters lower-cased and dash forms unified, so a
+  reprint with other spacing (IT之家 writes "到 2025 年") matches its origin. The
+  display text stays as published.
 
 Both are pure functions of the input string.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import statistics
 import unicodedata
+
+import opencc
 
 #: Chinese punctuation NFKC would fold to ASCII; kept full-width.
 _KEEP_FULLWIDTH = set("，：；！？（）")
@@ -163,10 +169,21 @@ def display_text(text: str) -> str:
     return "\n".join(ln for ln in lines if ln)
 
 
+@functools.cache
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def fold_traditional(text: str) -> str:
+    """Traditional characters as Simplified (OpenCC t2s); Simplified text is unchanged."""
+    return _t2s().convert(text) if text else text
+
+
 def matching_text(text: str, *, already_display: bool = False) -> str:
-    """The text dedupe and search compare: display text without white space, lower case."""
+    """The text dedupe and search compare: display text folded to Simplified
+    characters, without white space, lower case."""
     shown = text if already_display else display_text(text)
-    shown = _DASHES.sub("—", shown)
+    shown = _DASHES.sub("—", fold_traditional(shown))
     return _WS.sub("", shown).lower()
 
 

@@ -97,3 +97,16 @@ def test_title_keys_agree_across_forms():
 def test_empty_text():
     assert display_text("") == ""
     assert matching_text("") == ""
+
+
+TRADITIONAL = "上海市人民政府辦公廳關於印發促進綠色低碳產業發展、培育“元宇宙”新賽道的通知"
+SIMPLIFIED = "上海市人民政府办公厅关于印发促进绿色低碳产业发展、培育“元宇宙”新赛道的通知"
+
+
+def test_matching_text_folds_traditional_to_simplified():
+    assert matching_text(TRADITIONAL) == matching_text(SIMPLIFIED)
+    assert normalize_title(f"《{TRADITIONAL}》") == normalize_title(f"《{SIMPLIFIED}》")
+
+
+def test_display_text_keeps_traditional_characters_as_published():
+    assert display_text(TRADITIONAL) == TRADITIONAL

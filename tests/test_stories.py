@@ -442,3 +442,31 @@ def test_no_records_no_stories():
     assert story_clusters([]) == ([], [], {})
     index = StoryIndex()
     assert index.add([]) == [] and index.stories() == []
+
+
+def test_a_traditional_character_reprint_of_the_ithome_article_is_a_reprint(seeds):
+    """Seed 004 converted to Traditional characters (OpenCC s2t, over a thousand
+    characters changed) and published by a Hong Kong outlet: matching text folds
+    it back, so it is a reprint, while its display text stays Traditional."""
+    import opencc
+
+    ithome = next(r for r in seeds if r["id"] == "seed004")
+    traditional = opencc.OpenCC("s2t").convert(ithome["text"])
+    changed = sum(1 for a, b in zip(traditional, ithome["text"], strict=True) if a != b)
+    assert changed > 1000
+    record = {
+        **ithome,
+        "id": "hk004",
+        "site": "unknown",
+        "url": "https://www.example.hk/news/628383.htm",
+        "title": opencc.OpenCC("s2t").convert(ithome["title"]),
+        "text": traditional,
+        "published_at": "2022-07-08T03:30:00Z",
+        "content_hash": "hash-hk",
+        "origin_links": [],
+    }
+    stories, relations, roles = story_clusters([*seeds, record])
+    assert len(stories) == 1
+    assert roles["hk004"]["role"] == "reprint"
+    assert _relation(relations, "seed004", "hk004")["relation"] in ("duplicate", "reprint")
+    assert display_text(traditional) == traditional
