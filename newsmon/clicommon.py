@@ -29,7 +29,10 @@ def handle_errors(fn: Callable) -> Callable:
         except (ConfigError, DatabaseError, ValueError, OSError) as exc:
             if os.environ.get("NEWSMON_TRACEBACK"):
                 raise  # operators debugging a failure see the whole traceback
-            raise Failure(str(exc)) from exc
+            failure = Failure(str(exc))
+            if isinstance(exc, ConfigError):
+                failure.exit_code = 2  # a wrong configuration is a usage error
+            raise failure from exc
 
     return wrapper
 
@@ -46,7 +49,9 @@ class State:
             try:
                 self._config = load_config(self._config_path, db=self._db_path)
             except ConfigError as exc:
-                raise Failure(str(exc)) from exc
+                failure = Failure(str(exc))
+                failure.exit_code = 2  # a wrong configuration is a usage error
+                raise failure from exc
         return self._config
 
     @property

@@ -54,5 +54,5 @@ def test_bad_config_value_is_reported(tmp_path):
     user = tmp_path / "bad.toml"
     user.write_text("[crawl]\nretries = -1\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["--config", str(user), "stats"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "crawl.retries" in result.output and "bad.toml" in result.output

@@ -287,7 +287,7 @@ def test_bad_schedule_is_refused_before_anything_starts(tmp_path, job, message):
     started = time.monotonic()
     result = CliRunner().invoke(cli, ["--db", str(db), "--config", str(path), "schedule"])
     assert time.monotonic() - started < 5
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     (line,) = result.output.strip().splitlines()
     assert line.startswith(f"Error: {path}: ") and message in line
     assert not db.exists() or runs(db) == []
