@@ -11,58 +11,110 @@ from typing import Any
 
 import click
 
-from newsmon.clicommon import Failure, State, handle_errors, pass_state
-from newsmon.output import echo_dicts, echo_rows, output_options
+from newsmon.clicommon import Failure, NewsmonGroup, State, handle_errors, pass_state, write_result
+from newsmon.output import add_shanghai, echo_frame, echo_rows, json_option, output_options
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=NewsmonGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="newsmon")
 @click.option(
     "--db",
     "db_path",
     metavar="PATH",
-    help="SQLite database file (default from newsmon.config: data/newsmon.db)",
+    help="SQLite database file (default data/newsmon.db; or NEWSMON_DB)",
 )
-@click.option("--config", "config_path", metavar="PATH", help="A TOML file laid over the defaults")
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="A TOML file laid over the defaults (or NEWSMON_CONFIG)",
+)
 @click.pass_context
 def cli(ctx: click.Context, db_path: str | None, config_path: str | None) -> None:
     """newsmon: watch Chinese financial and policy news spread, and measure what the market did.
 
+    Commands that read (stories, story, reactions, search, stats, sql, jobs, serve)
+    need an existing database; those that write (import, crawl, analyze, demo,
+    prices, schedule, digest) create it. Listings print a table, or --json, --csv,
+    --nl for programs. Errors are one line and exit 1; a usage error exits 2.
+
     \b
-    Example:
+    Examples (from a clone of the repository):
         newsmon demo
-        newsmon --db /tmp/x.db import archive/*.txt
+        newsmon stories --date 2022-07-08
+        newsmon reactions --date 2022-07-08 --json
+        newsmon --db seeds.db import newsmon/data/seeds/*.txt
+        newsmon --db seeds.db search 智能终端
+        newsmon sql "select site, count(*) as n from articles group by site"
+        newsmon crawl sina
+        newsmon serve
+
+    \b
+    Environment:
+        NEWSMON_DB           the database file, as --db
+        NEWSMON_CONFIG       a TOML file laid over the defaults, as --config
+        NEWSMON_BASE_URL     point every spider at this site (a replay server)
+        NEWSMON_TRACEBACK    set to 1 to see a failure's traceback, not one line
+        NEWSMON_PROGRESS     set to 0 to show no progress on stderr
+        NEWSMON_RESULT_FILE  write the command's result counts there as JSON
+                             (the scheduler sets it for each job)
     """
     ctx.obj = State(db_path, config_path)
 
 
 @cli.command(name="import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@json_option
 @pass_state
 @handle_errors
-def import_cmd(state: State, paths: tuple[Path, ...]) -> None:
+def import_cmd(state: State, paths: tuple[Path, ...], as_json: bool) -> None:
     """Import archived documents: front matter + HTML posts, plain text, PDF text or files, saved pages.
+
+    A folder is read whole. A bad file is named and the others still import; the
+    exit code is then 1.
 
     \b
     Example:
-        newsmon import seeds/*.txt
+        newsmon import newsmon/data/seeds/*.txt
     """
-    from newsmon.crawler.ingest import import_files
+    from newsmon.crawler.ingest import expand_paths, import_files
+    from newsmon.progress import Progress
 
     db = state.db()
-    report = import_files(db, paths)
-    c = report.counts
-    click.echo(
-        f"imported {c['new']} new, {c['updated']} updated, {c['unchanged']} unchanged, {len(report.errors)} failed"
-    )
-    for err in report.errors:
+    files = expand_paths(paths)
+    counts = {"files": len(files), "new": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    errors: list[str] = []
+    with Progress("import", total=len(files), unit="files") as progress:
+        for path in files:
+            report = import_files(db, [path])
+            for key in ("new", "updated", "unchanged"):
+                counts[key] += report.counts[key]
+            counts["failed"] += len(report.errors)
+            errors.extend(report.errors)
+            progress.advance(1, **{k: report.counts[k] for k in ("new", "updated")})
+    if not as_json:
+        click.echo(
+            f"imported {counts['new']} new, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged, {counts['failed']} failed"
+        )
+    for err in errors:
         click.echo(f"Error: {err}", err=True)
-    if report.counts["new"] or report.counts["updated"]:
+    if counts["new"] or counts["updated"]:
         from newsmon.pipeline import update_stories
 
         result = update_stories(db)
-        click.echo(f"stories: {result['stories']} from {result['articles']} articles")
-    if report.errors:
+        counts["stories"] = result["stories"]
+        if not as_json:
+            click.echo(f"stories: {result['stories']} from {result['articles']} articles")
+    if as_json:
+        from newsmon.output import echo_json
+
+        echo_json({**counts, "errors": errors})
+    write_result(counts)
+    if errors:
         sys.exit(1)
 
 
@@ -74,7 +126,7 @@ def import_cmd(state: State, paths: tuple[Path, ...]) -> None:
 @output_options
 @pass_state
 @handle_errors
-def sql(state: State, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -> None:
+def sql(state: State, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -> dict[str, int]:
     """Run a read-only SQL query; writes are refused and change nothing.
 
     \b
@@ -84,9 +136,9 @@ def sql(state: State, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -
     """
     from newsmon.db.queries import run_readonly
 
-    state.db()  # create and migrate the file if new, so the schema is there to query
+    state.db(create=False).close()  # an older file gets the current schema first
     columns, rows = run_readonly(state.db_path, sql, dict(params))
-    echo_rows(columns, rows, fmt)
+    return {"rows": echo_rows(columns, rows, fmt)}
 
 
 @cli.command()
@@ -95,7 +147,7 @@ def sql(state: State, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -
 @output_options
 @pass_state
 @handle_errors
-def search(state: State, query: str, limit: int, fmt: str) -> None:
+def search(state: State, query: str, limit: int, fmt: str) -> dict[str, int]:
     """Full-text search over titles and texts, newest first, with snippets.
 
     \b
@@ -103,35 +155,38 @@ def search(state: State, query: str, limit: int, fmt: str) -> None:
         newsmon search 智能终端
         newsmon search 氢能 --json
     """
-    from newsmon.db.queries import search_articles
-    from newsmon.timefmt import shanghai
-
-    rows = search_articles(state.db(), query, limit=limit)
-    for r in rows:
-        r["published_shanghai"] = shanghai(r.get("published_at"))
-    echo_dicts(rows, fmt, ["id", "site", "published_shanghai", "title", "snippet"])
+    with state.library() as m:
+        frame = add_shanghai(m.search(query, limit=limit), "published_at")
+    shown = echo_frame(
+        frame,
+        fmt,
+        ["id", "site", "published_at", "published_shanghai", "title", "snippet"],
+        table=["id", "site", "published_shanghai", "title", "snippet"],
+    )
+    return {"rows": shown}
 
 
 @cli.command()
 @output_options
 @pass_state
 @handle_errors
-def stats(state: State, fmt: str) -> None:
-    """Article counts by site and Asia/Shanghai publication day.
+def stats(state: State, fmt: str) -> dict[str, int]:
+    """Article counts by site and Asia/Shanghai publication day (no day: no known time).
 
     \b
     Example:
         newsmon stats --csv
     """
-    from newsmon.db.queries import article_counts
-
-    echo_dicts(article_counts(state.db()), fmt, ["day_shanghai", "site", "articles"])
+    with state.library() as m:
+        frame = m.counts()
+    return {"rows": echo_frame(frame, fmt, ["day_shanghai", "site", "articles"])}
 
 
 @cli.command()
+@json_option
 @pass_state
 @handle_errors
-def demo(state: State) -> None:
+def demo(state: State, as_json: bool) -> None:
     """Run the main job on the bundled 2022-07-08 replay, offline, into the configured database.
 
     \b
@@ -141,7 +196,13 @@ def demo(state: State) -> None:
     """
     from newsmon.demo import run_demo
 
-    summary = run_demo(state.config, echo=click.echo)
+    echo = (lambda line: click.echo(line, err=True)) if as_json else click.echo
+    summary = run_demo(state.config, echo=echo)
+    write_result(summary)
+    if as_json:
+        from newsmon.output import echo_json
+
+        echo_json(summary)
     failed = [
         f"{name} ({c['status']})" for name, c in summary["crawls"].items() if c["status"] != "ok"
     ]

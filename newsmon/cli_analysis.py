@@ -1,40 +1,68 @@
-"""Commands over what is stored: analyze, stories, story, eval."""
+"""Commands over what is stored: analyze, stories, story, eval, prices, react, reactions, digest."""
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from newsmon.clicommon import Failure, State, handle_errors, pass_state
-from newsmon.output import echo_dicts, output_options
-from newsmon.timefmt import shanghai
+from newsmon.clicommon import (
+    DATE,
+    Failure,
+    NewsmonGroup,
+    State,
+    handle_errors,
+    pass_state,
+    write_result,
+)
+from newsmon.output import (
+    add_shanghai,
+    echo_frame,
+    echo_json,
+    fixed,
+    joined,
+    json_option,
+    output_options,
+    percent,
+)
+
+
+def _stage_echo(progress, as_json: bool):
+    """The pipeline's stage lines: printed (to stderr with --json), and shown as the stage."""
+
+    def echo(line: str) -> None:
+        progress.echo(line, err=as_json)
+        progress.set_stage(line.split(":", 1)[0] + " done")
+
+    return echo
 
 
 @click.command()
+@json_option
 @pass_state
 @handle_errors
-def analyze(state: State) -> None:
+def analyze(state: State, as_json: bool) -> None:
     """Bring stories, tags and reactions up to date with everything stored.
 
     \b
     Example:
         newsmon analyze
+        newsmon analyze --json
     """
     from newsmon.pipeline import analyze as run
+    from newsmon.progress import Progress
 
-    result = run(state.db(), state.config, echo=click.echo)
-    click.echo(json.dumps(result, ensure_ascii=False, default=str))
+    with Progress("analyze") as progress:
+        result = run(state.db(), state.config, echo=_stage_echo(progress, as_json))
+    if as_json:
+        echo_json(result)
+    write_result(result)
 
 
 @click.command()
-@click.option(
-    "--date", "day", metavar="YYYY-MM-DD", help="Stories first published on this Asia/Shanghai day"
-)
+@click.option("--date", "day", type=DATE, help="Stories first published on this Asia/Shanghai day")
 @output_options
 @pass_state
 @handle_errors
-def stories(state: State, day: str | None, fmt: str) -> None:
+def stories(state: State, day: str | None, fmt: str) -> dict[str, int]:
     """List stories: first publication (Asia/Shanghai), first site, reach, official origin.
 
     \b
@@ -42,36 +70,34 @@ def stories(state: State, day: str | None, fmt: str) -> None:
         newsmon stories --date 2022-07-08
         newsmon stories --json
     """
-    from newsmon.db.analysis import load_stories
-
-    rows = []
-    for s in load_stories(state.db(), day_shanghai=day):
-        rows.append(
-            {
-                "id": s["id"],
-                "first_published": shanghai(s["first_published_at"]),
-                "first_site": s["first_site"],
-                "articles": s["n_articles"],
-                "sites": s["n_sites"],
-                "title": s["title"],
-                "origin_article_id": s["origin_article_id"],
-                "official_origin_url": s["official_origin_url"],
-            }
-        )
-    echo_dicts(
-        rows,
+    with state.library() as m:
+        frame = add_shanghai(m.stories(date=day), "first_published_at")
+    shown = echo_frame(
+        frame,
         fmt,
         [
             "id",
-            "first_published",
+            "first_published_at",
+            "first_published_shanghai",
             "first_site",
-            "articles",
-            "sites",
+            "n_articles",
+            "n_sites",
+            "title",
+            "origin_article_id",
+            "official_origin_url",
+        ],
+        table=[
+            "id",
+            "first_published_shanghai",
+            "first_site",
+            "n_articles",
+            "n_sites",
             "title",
             "origin_article_id",
             "official_origin_url",
         ],
     )
+    return {"rows": shown}
 
 
 @click.command()
@@ -79,24 +105,22 @@ def stories(state: State, day: str | None, fmt: str) -> None:
 @output_options
 @pass_state
 @handle_errors
-def story(state: State, story_id: str, fmt: str) -> None:
+def story(state: State, story_id: str, fmt: str) -> dict[str, int]:
     """One story's spread: every article with site, Asia/Shanghai time, role and scores.
 
     \b
     Example:
         newsmon story 3f2a9c0d1e2b4a5c
     """
-    from newsmon.db.analysis import load_stories, load_story_members
+    from newsmon.timefmt import shanghai
 
-    db = state.db()
-    found = [s for s in load_stories(db) if s["id"] == story_id]
-    if not found:
-        raise Failure(f"no story {story_id!r} (see newsmon stories)")
-    s = found[0]
-    rows = load_story_members(db, story_id)
-    for r in rows:
-        r["published_shanghai"] = shanghai(r["published_at"])
-        r["official_origin"] = "yes" if r["article_id"] == s["origin_article_id"] else ""
+    with state.library() as m:
+        try:
+            frame = m.story(story_id)
+        except KeyError as exc:
+            raise Failure(exc.args[0]) from exc
+    s = frame.attrs["story"]
+    frame = add_shanghai(frame, "published_at")
     if fmt == "table":
         click.echo(f"story {s['id']}: {s['title']}")
         click.echo(
@@ -104,10 +128,26 @@ def story(state: State, story_id: str, fmt: str) -> None:
             f"{s['n_articles']} articles on {s['n_sites']} sites"
         )
         click.echo("")
-    echo_dicts(
-        rows,
+    shown = echo_frame(
+        frame,
         fmt,
         [
+            "article_id",
+            "published_at",
+            "published_shanghai",
+            "site",
+            "kind",
+            "role",
+            "novelty",
+            "score",
+            "official_origin",
+            "title",
+            "url",
+            "document_date",
+            "doc_number",
+            "source",
+        ],
+        table=[
             "published_shanghai",
             "site",
             "role",
@@ -118,10 +158,12 @@ def story(state: State, story_id: str, fmt: str) -> None:
             "title",
             "document_date",
         ],
+        formats={"official_origin": lambda v: "yes" if v else ""},
     )
+    return {"rows": shown}
 
 
-@click.group(name="eval")
+@click.group(name="eval", cls=NewsmonGroup)
 def eval_group() -> None:
     """Measure newsmon against its labelled evaluation sets.
 
@@ -134,7 +176,7 @@ def eval_group() -> None:
 @eval_group.command(name="dedupe")
 @output_options
 @handle_errors
-def eval_dedupe(fmt: str) -> None:
+def eval_dedupe(fmt: str) -> dict[str, int]:
     """Precision and recall of story detection per relation on the labelled set.
 
     \b
@@ -147,11 +189,10 @@ def eval_dedupe(fmt: str) -> None:
 
     root = resources.files("newsmon") / DEDUPE_EVAL_DIR
     table = evaluate_dedupe(dedupe_eval_set(lambda name: (root / name).read_text("utf-8")))
-    frame = table.reset_index()
-    echo_dicts(frame.to_dict(orient="records"), fmt, list(frame.columns))
+    return {"rows": echo_frame(table.reset_index(), fmt)}
 
 
-@click.group()
+@click.group(cls=NewsmonGroup)
 def prices() -> None:
     """Daily prices: fetch from the configured provider, or import recorded files.
 
@@ -163,9 +204,10 @@ def prices() -> None:
 
 
 @prices.command(name="update")
+@json_option
 @pass_state
 @handle_errors
-def prices_update(state: State) -> None:
+def prices_update(state: State, as_json: bool) -> None:
     """Fetch daily prices of every sector member and benchmark around the stored stories.
 
     What is stored already is not fetched again; a ticker with no data is named.
@@ -175,47 +217,75 @@ def prices_update(state: State) -> None:
         newsmon prices update
     """
     from newsmon.pipeline import update_prices
+    from newsmon.progress import Progress
 
-    result = update_prices(state.db(), state.config)
+    with Progress("prices update") as progress:
+        progress.set_stage(f"fetching from {state.config['prices.provider']}")
+        result = update_prices(state.db(), state.config)
     if result.get("no_data"):
         click.echo("no data for: " + ", ".join(result["no_data"]), err=True)
-    click.echo(json.dumps(result, ensure_ascii=False))
+    if as_json:
+        echo_json(result)
+    else:
+        line = "prices: {tickers} tickers fetched, {new} new, {updated} updated, {unchanged} unchanged daily bars"
+        click.echo(line.format(**result) + (f" ({result['note']})" if result.get("note") else ""))
+    write_result(result)
 
 
 @prices.command(name="import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@json_option
 @pass_state
 @handle_errors
-def prices_import(state: State, paths: tuple[str, ...]) -> None:
+def prices_import(state: State, paths: tuple[str, ...], as_json: bool) -> None:
     """Import recorded daily prices (akshare, baostock, tushare, Choice, Yahoo CSV, samleon layouts).
 
     \b
     Example:
-        newsmon prices import samleon_daily_002045.csv choice_csi300.csv
+        newsmon prices import newsmon/data/market/*.csv
     """
     from newsmon.pipeline import import_prices
+    from newsmon.progress import Progress
 
-    result = import_prices(state.db(), list(paths))
+    db = state.db()
+    result = {"files": 0, "new": 0, "updated": 0, "unchanged": 0, "issues": [], "errors": []}
+    with Progress("prices import", total=len(paths), unit="files") as progress:
+        for path in paths:
+            one = import_prices(db, [path])
+            for key in ("files", "new", "updated", "unchanged"):
+                result[key] += one[key]
+            result["issues"] += one["issues"]
+            result["errors"] += one["errors"]
+            progress.advance(1, new=one["new"], failed=len(one["errors"]))
     for line in result["issues"]:
         click.echo(f"note: {line}", err=True)
     for line in result["errors"]:
         click.echo(f"Error: {line}", err=True)
-    click.echo(
-        "imported {files} files: {new} new, {updated} updated, {unchanged} unchanged daily bars".format(
-            **result
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(
+            "imported {files} files: {new} new, {updated} updated, {unchanged} unchanged daily bars".format(
+                **result
+            )
         )
+    write_result(
+        {
+            **{k: result[k] for k in ("files", "new", "updated", "unchanged")},
+            "issues": len(result["issues"]),
+            "failed": len(result["errors"]),
+        }
     )
     if result["errors"]:
         raise SystemExit(1)
 
 
 @click.command()
-@click.option(
-    "--date", "day", metavar="YYYY-MM-DD", help="Only stories whose event session is this day"
-)
+@click.option("--date", "day", type=DATE, help="Only stories whose event session is this day")
+@json_option
 @pass_state
 @handle_errors
-def react(state: State, day: str | None) -> None:
+def react(state: State, day: str | None, as_json: bool) -> None:
     """Compute each story x tagged sector's market reaction (the event study) from stored prices.
 
     \b
@@ -227,62 +297,97 @@ def react(state: State, day: str | None) -> None:
     db = state.db()
     tag_articles(db, state.config)
     result = compute_reactions(db, state.config, day=day)
-    click.echo(json.dumps(result))
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(
+            "reactions: {rows} story x sector rows ({missing} without prices)".format(
+                **{"rows": 0, "missing": 0, **result}
+            )
+        )
+    write_result(result)
+
+
+#: how the reactions table shows each figure (programs get fractions)
+REACTION_TABLE_FORMATS = {
+    **{
+        c: percent
+        for c in ("sector_return", "benchmark_return", "ar_day0", "car_0_1", "car_0_3", "pre_drift")
+    },
+    "t_ar0": fixed(2),
+    "notes": joined,
+}
 
 
 @click.command()
-@click.option("--date", "day", metavar="YYYY-MM-DD", help="Event session (trading day)")
+@click.option("--date", "day", type=DATE, help="Event session (trading day)")
 @click.option("--story", "story_id", metavar="ID", help="One story")
 @output_options
 @pass_state
 @handle_errors
-def reactions(state: State, day: str | None, story_id: str | None, fmt: str) -> None:
+def reactions(state: State, day: str | None, story_id: str | None, fmt: str) -> dict[str, int]:
     """Sector reactions: return, benchmark, abnormal return, CARs, drift, t, members with data.
 
-    Returns are simple daily returns as fractions (0.05 = +5%).
+    Returns are simple daily returns as fractions (0.05 = +5%) in --json, --csv and
+    --nl; the table shows them as percent. event_time is the story's first
+    publication (UTC, and Asia/Shanghai in event_time_shanghai).
 
     \b
     Example:
         newsmon reactions --date 2022-07-08
         newsmon reactions --json
     """
-    from newsmon.db.analysis import load_reactions
-
-    rows = []
-    for r in load_reactions(state.db(), story_id=story_id, day_shanghai=day):
-        f = r["figures"]
-        rows.append(
-            {
-                "story_id": r["story_id"],
-                "sector": r["sector_id"],
-                "event_time": shanghai(r["event_time"], "%Y-%m-%d %H:%M"),
-                "sector_return": _pct(f.get("sector_return")),
-                "benchmark_return": _pct(f.get("benchmark_return")),
-                "ar_day0": _pct(f.get("ar0")),
-                "car_0_1": _pct(f.get("car_0_1")),
-                "car_0_3": _pct(f.get("car_0_3")),
-                "pre_drift": _pct(f.get("car_m3_m1")),
-                "t_ar0": None if f.get("t_ar0") is None else round(f["t_ar0"], 2),
-                "members": f"{f.get('n_members_with_data')}/{f.get('n_members')}",
-                "notes": "; ".join(f.get("notes") or []),
-            }
-        )
-        if fmt != "table":
-            rows[-1].update({"figures": f})
-    echo_dicts(rows, fmt)
-
-
-def _pct(value):
-    return None if value is None else f"{value * 100:+.2f}%"
+    with state.library() as m:
+        frame = add_shanghai(m.reactions(date=day, story=story_id), "event_time")
+    frame["members"] = [
+        f"{a}/{b}" for a, b in zip(frame["n_members_with_data"], frame["n_members"], strict=True)
+    ]
+    columns = [
+        "story_id",
+        "sector",
+        "event_time",
+        "event_time_shanghai",
+        "event_session",
+        "sector_return",
+        "benchmark_return",
+        "ar_day0",
+        "car_0_1",
+        "car_0_3",
+        "pre_drift",
+        "t_ar0",
+        "n_members",
+        "n_members_with_data",
+        "benchmark",
+        "notes",
+        "figures",
+    ]
+    table = [
+        "story_id",
+        "sector",
+        "event_time_shanghai",
+        "sector_return",
+        "benchmark_return",
+        "ar_day0",
+        "car_0_1",
+        "car_0_3",
+        "pre_drift",
+        "t_ar0",
+        "members",
+        "notes",
+    ]
+    formats = {
+        **REACTION_TABLE_FORMATS,
+        "event_time_shanghai": lambda v: v.strftime("%Y-%m-%d %H:%M"),
+    }
+    return {"rows": echo_frame(frame, fmt, columns, table=table, formats=formats)}
 
 
 @click.command()
-@click.option(
-    "--date", "day", metavar="YYYY-MM-DD", help="Asia/Shanghai day (default: today there)"
-)
+@click.option("--date", "day", type=DATE, help="Asia/Shanghai day (default: today there)")
+@json_option
 @pass_state
 @handle_errors
-def digest(state: State, day: str | None) -> None:
+def digest(state: State, day: str | None, as_json: bool) -> None:
     """Write the day's digest: Markdown, one self-contained HTML page, and the Atom feed of digests.
 
     \b
@@ -296,17 +401,15 @@ def digest(state: State, day: str | None) -> None:
 
     if day is None:
         day = dt.datetime.now(SHANGHAI).date().isoformat()
-    else:
-        try:
-            dt.date.fromisoformat(day)
-        except ValueError as exc:
-            raise Failure(f"--date {day!r}: expected YYYY-MM-DD") from exc
     result = write_digest(state.db(), state.config, day)
-    click.echo(f"digest {day}: {result['stories']} stories")
-    click.echo(f"  html:     {result['html']}")
-    click.echo(f"  markdown: {result['markdown']}")
-    click.echo(f"  atom:     {result['atom']}")
-    click.echo(json.dumps(result, ensure_ascii=False))
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"digest {day}: {result['stories']} stories")
+        click.echo(f"  html:     {result['html']}")
+        click.echo(f"  markdown: {result['markdown']}")
+        click.echo(f"  atom:     {result['atom']}")
+    write_result(result)
 
 
 COMMANDS = [analyze, stories, story, eval_group, prices, react, reactions, digest]

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import click
 
-from newsmon.clicommon import Failure, State, handle_errors, pass_state
+from newsmon.clicommon import Failure, State, handle_errors, pass_state, write_result
 from newsmon.config import SPIDERS
-from newsmon.output import echo_dicts
+from newsmon.output import echo_json, echo_records, json_option
+
+#: what a crawl reports as its result counts (job_runs.counts for a scheduled crawl)
+CRAWL_COUNTS = ("pages", "new", "updated", "unchanged", "failed", "refetched")
 
 
 @click.command()
@@ -19,7 +22,7 @@ from newsmon.output import echo_dicts
 @click.option("--refresh", is_flag=True, help="Fetch articles already stored again")
 @click.option("--log", "log_file", metavar="PATH", help="Append the crawl's log to this file")
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawl's log as it runs")
-@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON")
+@json_option
 @pass_state
 @handle_errors
 def crawl(
@@ -29,7 +32,8 @@ def crawl(
 
     Articles already stored are not fetched again unless --refresh; lists and feeds
     are read on every run. Each run is recorded in crawl_runs. NEWSMON_BASE_URL (or
-    [crawl] base_url) points every spider at the replay site.
+    [crawl] base_url) points every spider at the replay site. Progress (pages, new,
+    failed so far) is shown on stderr as the crawl goes.
 
     \b
     Example:
@@ -37,20 +41,36 @@ def crawl(
         NEWSMON_BASE_URL=http://127.0.0.1:8765 newsmon --db /tmp/x.db crawl ithome --refresh
     """
     from newsmon.crawler.runner import run_crawl
+    from newsmon.progress import Progress
 
     config = state.config
-    state.db()  # create and migrate the file before the crawl process opens it
-    result = run_crawl(config, spider, refresh=refresh, log_file=log_file, echo_log=verbose)
+    state.db().close()  # create and migrate the file before the crawl process opens it
+    # the log on stderr (--verbose) and a progress line there would tear each other
+    with Progress(f"crawl {spider}", enabled=False if verbose else None) as progress:
+        result = run_crawl(
+            config,
+            spider,
+            refresh=refresh,
+            log_file=log_file,
+            echo_log=verbose,
+            on_progress=progress.update,
+        )
+    counts = {
+        **{k: result.counts.get(k, 0) for k in CRAWL_COUNTS},
+        "run_id": result.run_id,
+        "status": result.status,
+    }
     if result.counts.get("new") or result.counts.get("updated"):
         from newsmon.pipeline import update_stories
 
-        stories = update_stories(
-            state.db()
-        )  # stories follow what was stored, even on a partial run
+        # stories follow what was stored, even on a partial run
+        stories = update_stories(state.db())
+        counts["stories"] = stories["stories"]
         if not as_json:
             click.echo(f"stories: {stories['stories']} from {stories['articles']} articles")
+    write_result(counts)
     if as_json:
-        click.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+        echo_json(asdict(result))
     else:
         click.echo(f"crawl run {result.run_id or '-'}: {result.summary()}")
         if result.counts.get("refetched"):
@@ -106,7 +126,7 @@ def _show(value) -> str:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--url", required=True, help="The page's live URL (chooses the parser)")
 @click.option("--charset", default=None, help="The charset the server declared, if any")
-@click.option("--json", "as_json", is_flag=True, help="Print the record as JSON")
+@json_option
 @click.option("--text-chars", default=400, show_default=True, help="Text shown (0 = all)")
 @pass_state
 @handle_errors
@@ -134,7 +154,7 @@ def extract(
     data = record.to_dict()
     data["encoding"] = encoding
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        echo_json(data)
         return
     click.echo(f"parser: {record.parser or '-'} (site {record.site}, decoded as {encoding})")
     rows = []
@@ -149,7 +169,7 @@ def extract(
         click.echo(f"{row['field']}: {row['value']}")
     if record.missing:
         click.echo("not found:")
-        echo_dicts(
+        echo_records(
             [{"field": k, "why": v} for k, v in sorted(record.missing.items())],
             "table",
             ["field", "why"],

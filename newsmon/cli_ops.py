@@ -8,7 +8,7 @@ import sys
 import click
 
 from newsmon.clicommon import Failure, State, handle_errors, pass_state
-from newsmon.output import echo_dicts, output_options
+from newsmon.output import echo_records, output_options
 
 
 def _configure_logging() -> None:
@@ -74,10 +74,11 @@ def schedule(state: State, once: str | None) -> None:
 @output_options
 @pass_state
 @handle_errors
-def jobs(state: State, runs: int | None, job: str | None, fmt: str) -> None:
+def jobs(state: State, runs: int | None, job: str | None, fmt: str) -> dict[str, int]:
     """The schedule with each job's next run and last run, or the last runs (times Asia/Shanghai).
 
-    An interval job's next run is shown while a scheduler is running it.
+    An interval job's next run is shown while a scheduler is running it. A run's
+    counts are what its command reported (in --json, a JSON object).
 
     \b
     Example:
@@ -87,40 +88,57 @@ def jobs(state: State, runs: int | None, job: str | None, fmt: str) -> None:
     """
     from newsmon.scheduler import recent_runs, schedule_overview
 
-    db = state.db()
+    db = state.db(create=False)
     if runs is None and job is not None:
         runs = 20
     if runs is not None:
-        echo_dicts(
-            recent_runs(db, job=job, limit=runs),
+        rows = recent_runs(db, job=job, limit=runs)
+        shown = echo_records(
+            rows,
             fmt,
-            [
-                "id",
-                "job",
-                "action",
-                "status",
-                "started_shanghai",
-                "seconds",
-                "counts",
-                "error",
-            ],
+            RUN_COLUMNS,
+            table=[c for c in RUN_COLUMNS if not c.endswith("_at") and c != "ended_shanghai"],
         )
-        return
-    echo_dicts(
-        schedule_overview(state.config, db),
+        return {"rows": shown}
+    rows = schedule_overview(state.config, db)
+    shown = echo_records(
+        rows,
         fmt,
-        [
-            "job",
-            "action",
-            "trigger",
-            "enabled",
-            "next_run_shanghai",
-            "last_status",
-            "last_started_shanghai",
-            "last_seconds",
-            "last_error",
-        ],
+        OVERVIEW_COLUMNS,
+        table=[c for c in OVERVIEW_COLUMNS if not c.endswith("_at") and c != "last_counts"],
     )
+    return {"rows": shown}
+
+
+#: `newsmon jobs --runs N`: each run, counts as a JSON object
+RUN_COLUMNS = [
+    "id",
+    "job",
+    "action",
+    "status",
+    "started_at",
+    "started_shanghai",
+    "ended_at",
+    "ended_shanghai",
+    "seconds",
+    "counts",
+    "error",
+]
+#: `newsmon jobs`: each job of the schedule with its next and last run
+OVERVIEW_COLUMNS = [
+    "job",
+    "action",
+    "trigger",
+    "enabled",
+    "next_run_at",
+    "next_run_shanghai",
+    "last_status",
+    "last_started_at",
+    "last_started_shanghai",
+    "last_seconds",
+    "last_counts",
+    "last_error",
+]
 
 
 @click.command()
@@ -147,7 +165,7 @@ def serve(state: State, host: str, port: int, immutable: bool) -> None:
     """
     from newsmon.db.datasette import serve as serve_datasette
 
-    state.db().close()  # create and migrate the file if new, so every table is there
+    state.db(create=False).close()  # an older file gets the current schema first
     serve_datasette(state.db_path, host=host, port=port, immutable=immutable)
 
 

@@ -72,7 +72,7 @@ def test_crawl_json_output(server, tmp_path, user_config):
     server.clear_faults()
     result = crawl(server, tmp_path / "z.db", user_config, "feed", "--json")
     assert result.exit_code == 0, result.output
-    run = json.loads(result.output)
+    run = json.loads(result.stdout)  # progress, if any, is on stderr
     assert run["status"] == "ok" and run["counts"]["new"] == 1 and run["run_id"] == 1
 
 
@@ -115,7 +115,7 @@ def test_extract_json(tmp_path):
         cli,
         ["--db", str(tmp_path / "x.db"), "extract", str(SINA_PAGE), "--url", SINA_US, "--json"],
     )
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["site"] == "sina" and data["url"] == SINA_US and data["title"]
     assert "missing" in data and data["encoding"]
 
@@ -147,3 +147,19 @@ def test_relative_db_path_is_the_callers(server, tmp_path, user_config, monkeypa
     result = crawl(server, "rel/x.db", user_config, "feed")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "rel" / "x.db").is_file()
+
+
+def test_crawl_shows_progress_on_stderr(server, tmp_path):
+    """A crawl of a few seconds reports pages and new articles as it goes, on stderr only."""
+    import re
+
+    server.clear_faults()
+    slow = tmp_path / "slow.toml"
+    slow.write_text(FAST.replace("download_delay = 0.01", "download_delay = 0.4"), encoding="utf-8")
+    result = crawl(server, tmp_path / "p.db", slow, "sina")
+    assert result.exit_code == 0, result.output
+    lines = [x for x in result.stderr.splitlines() if x.startswith("crawl sina: ")]
+    pattern = r"crawl sina: (\d+) pages, (\d+) new, \d+ updated, \d+ unchanged, (\d+) failed, \w+ \(\d+ s\)"
+    assert lines and all(re.fullmatch(pattern, x) for x in lines), result.stderr
+    assert int(re.fullmatch(pattern, lines[-1]).group(1)) > 0
+    assert "crawl sina:" not in result.stdout
