@@ -4,8 +4,11 @@ Each run is `python -m newsmon.cli [--db PATH] [--config PATH] ACTION-ARGS` in i
 process (Scrapy's reactor cannot restart inside one process, and a crash stays in its
 child). A run's row in job_runs says running until it ends as ok, failed (non-zero
 exit or time limit), skipped (its previous run was still going, or it was missed) or
-interrupted (the scheduler was stopped). counts is the last JSON object line the child
-printed; error is the tail of its error output.
+interrupted (the scheduler was stopped). counts is what the child reported through its
+result file: the scheduler names a fresh file in NEWSMON_RESULT_FILE, the command
+writes its counts there as one JSON object (newsmon.clicommon.write_result), and the
+scheduler reads it when the child has ended; human output is never parsed. error is
+the tail of its error output.
 
 SIGTERM or SIGINT stops scheduling, passes SIGTERM to running children, waits
 stop_grace_s for them, then kills them; their rows end as interrupted. A second signal
@@ -36,7 +39,7 @@ from newsmon.config import Config
 from newsmon.config.schedule import JobSpec, Schedule, load_schedule
 from newsmon.db import DatabaseError, connect
 from newsmon.db import jobs as job_runs
-from newsmon.timefmt import shanghai
+from newsmon.timefmt import in_shanghai, shanghai, utc_iso
 
 logger = logging.getLogger("newsmon.scheduler")
 
@@ -45,8 +48,10 @@ logger = logging.getLogger("newsmon.scheduler")
 NEWSMON_COMMAND: tuple[str, ...] = (sys.executable, "-P", "-m", "newsmon.cli")
 #: most characters of a child's error output kept in job_runs.error
 ERROR_TAIL_CHARS = 2000
-#: most bytes of a child's output read back when looking for its counts line
-STDOUT_TAIL_BYTES = 65536
+#: the environment variable naming the file a child writes its result counts to
+RESULT_FILE_ENV = "NEWSMON_RESULT_FILE"
+#: most bytes of a result file read back
+RESULT_MAX_BYTES = 1_000_000
 SKIPPED_BUSY = "skipped: previous run still going"
 #: tries at writing a job_runs row while other processes hold the database's write lock
 WRITE_ATTEMPTS = 3
@@ -74,11 +79,6 @@ class RunResult:
         return text
 
 
-def utc_iso(moment: datetime | None = None) -> str:
-    moment = moment or datetime.now(UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _tail_text(handle: IO[bytes], limit: int) -> str:
     handle.flush()
     size = handle.seek(0, os.SEEK_END)
@@ -86,19 +86,21 @@ def _tail_text(handle: IO[bytes], limit: int) -> str:
     return handle.read().decode("utf-8", errors="replace")
 
 
-def last_json_object(text: str) -> dict[str, Any] | None:
-    """The last line of text that is a JSON object, decoded."""
-    for line in reversed(text.splitlines()):
-        line = line.strip()
-        if not (line.startswith("{") and line.endswith("}")):
-            continue
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
+def read_result(path: Path) -> dict[str, Any] | None:
+    """The counts a child wrote to its result file; None when it wrote none (or garbage)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(RESULT_MAX_BYTES + 1)
+    except OSError:
+        return None
+    if not data.strip() or len(data) > RESULT_MAX_BYTES:
+        return None
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except ValueError:
+        logger.warning("%s: not a JSON object; counts not recorded", path)
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def error_tail(text: str, limit: int = ERROR_TAIL_CHARS) -> str:
@@ -199,9 +201,11 @@ class JobRunner:
         started_at = utc_iso()
         started = time.monotonic()
         with (
-            tempfile.TemporaryFile(prefix="newsmon-job-") as out,
             tempfile.TemporaryFile(prefix="newsmon-job-") as err,
+            tempfile.TemporaryDirectory(prefix="newsmon-job-") as tmp,
         ):
+            result_file = Path(tmp) / "result.json"
+            env = {**os.environ, RESULT_FILE_ENV: str(result_file)}
             with self._lock:
                 stopping = self._stopping
                 running: _Running | None = None
@@ -211,8 +215,9 @@ class JobRunner:
                         proc = subprocess.Popen(
                             argv,
                             stdin=subprocess.DEVNULL,
-                            stdout=out,
+                            stdout=subprocess.DEVNULL,  # people's output; counts come by file
                             stderr=err,
+                            env=env,
                             start_new_session=True,  # a terminal's Ctrl-C reaches only the scheduler
                         )
                     except OSError as exc:
@@ -258,11 +263,10 @@ class JobRunner:
                     self._running.pop(proc.pid, None)
 
             seconds = time.monotonic() - started
-            stdout = _tail_text(out, STDOUT_TAIL_BYTES)
             stderr = error_tail(_tail_text(err, ERROR_TAIL_CHARS * 4))
+            counts = read_result(result_file)
 
         code = proc.returncode
-        counts = last_json_object(stdout)
         if running.signalled and not timed_out:
             status = "interrupted"
             error = f"interrupted: {self._stopping or 'stopped'}" + (
@@ -604,7 +608,7 @@ def _seconds_between(start: str | None, end: str | None) -> float | None:
 def schedule_overview(
     config: Config, db: Any, *, now: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """One row per job: trigger, next run and the last run, times in Asia/Shanghai.
+    """One row per job: trigger, next run and the last run (UTC text, and Asia/Shanghai).
 
     An interval job's next run is known only while a scheduler runs it (its last start
     plus the interval); otherwise it is empty.
@@ -615,15 +619,18 @@ def schedule_overview(
     rows = []
     for spec in schedule.jobs:
         run = last.get(spec.name)
+        next_run = _next_run(spec, run, now)
         rows.append(
             {
                 "job": spec.name,
                 "action": " ".join(spec.args) if spec.program is None else spec.action,
                 "trigger": spec.describe(),
                 "enabled": spec.enabled,
-                "next_run_shanghai": shanghai(_next_run(spec, run, now)),
+                "next_run_at": next_run,
+                "next_run_shanghai": in_shanghai(next_run),
                 "last_status": run["status"] if run else None,
-                "last_started_shanghai": shanghai(run["started_at"]) if run else "",
+                "last_started_at": run["started_at"] if run else None,
+                "last_started_shanghai": in_shanghai(run["started_at"]) if run else None,
                 "last_seconds": _seconds_between(run["started_at"], run["ended_at"])
                 if run
                 else None,
@@ -635,7 +642,7 @@ def schedule_overview(
 
 
 def recent_runs(db: Any, *, job: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
-    """The last runs, newest first, with Asia/Shanghai times and durations."""
+    """The last runs, newest first: UTC and Asia/Shanghai times, durations, counts decoded."""
     rows = []
     for r in job_runs.load_job_runs(db, job=job, limit=limit):
         rows.append(
@@ -644,8 +651,10 @@ def recent_runs(db: Any, *, job: str | None = None, limit: int = 20) -> list[dic
                 "job": r["job"],
                 "action": r["action"],
                 "status": r["status"],
-                "started_shanghai": shanghai(r["started_at"]),
-                "ended_shanghai": shanghai(r["ended_at"]),
+                "started_at": r["started_at"],
+                "started_shanghai": in_shanghai(r["started_at"]),
+                "ended_at": r["ended_at"],
+                "ended_shanghai": in_shanghai(r["ended_at"]),
                 "seconds": _seconds_between(r["started_at"], r["ended_at"]),
                 "counts": r["counts"],
                 "error": r["error"],

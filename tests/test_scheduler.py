@@ -17,15 +17,22 @@ from newsmon.config import load_config, load_defaults
 from newsmon.config import schedule as sched
 from newsmon.db import connect
 from newsmon.db.jobs import load_job_runs, mark_stale_running, start_job_run
-from newsmon.scheduler import JobRunner, last_json_object, run_schedule
+from newsmon.scheduler import JobRunner, read_result, run_once, run_schedule
 
-SLEEP = "import sys, time; time.sleep(float(sys.argv[1])); print('{\"slept\": %s}' % sys.argv[1])"
+#: a plain program reporting through the result file, as any job may
+SLEEP = (
+    "import json, os, sys, time; time.sleep(float(sys.argv[1])); "
+    "open(os.environ['NEWSMON_RESULT_FILE'], 'w').write(json.dumps({'slept': float(sys.argv[1])}))"
+)
+#: a program that prints a JSON line and writes no result file: it reports no counts
+CHATTY = "print('{\"new\": 3}')"
 
 #: test actions: newsmon sql (real newsmon processes) and a plain sleeper
 TEST_ACTIONS = {
     **sched.ACTIONS,
     "sql": sched.Action(lambda job: ["sql"], "newsmon sql ARGS"),
     "sleep": sched.Action(lambda job: [], "sleep ARGS[0] s", program=(sys.executable, "-c", SLEEP)),
+    "chatty": sched.Action(lambda job: [], "print JSON", program=(sys.executable, "-c", CHATTY)),
 }
 
 #: the same in a `newsmon schedule` subprocess: register the actions, then run the command line
@@ -132,7 +139,8 @@ def test_failing_job_is_recorded_and_next_runs_proceed(tmp_path):
     good = [r for r in runs(config.db_path, "good") if r["status"] not in finished]
     assert len(bad) >= 2 and all(r["status"] == "failed" for r in bad)
     assert all("Error: SQL error: no such table: nope" in r["error"] for r in bad)
-    assert len(good) >= 2 and all(r["status"] == "ok" and r["counts"] == {"n": 7} for r in good)
+    # newsmon sql reports how many rows it printed, through the result file
+    assert len(good) >= 2 and all(r["status"] == "ok" and r["counts"] == {"rows": 1} for r in good)
     assert all(r["ended_at"] and r["action"] == "sql" for r in bad + good)
 
 
@@ -237,7 +245,7 @@ def test_once_runs_one_job_and_reports(tmp_path, monkeypatch):
     db = str(tmp_path / "t.db")
     ok = CliRunner().invoke(cli, ["--db", db, "--config", path, "schedule", "--once", "good"])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.startswith("good: ok in ") and '{"n": 1}' in ok.output
+    assert ok.output.startswith("good: ok in ") and '{"rows": 1}' in ok.output
     bad = CliRunner().invoke(cli, ["--db", db, "--config", path, "schedule", "--once", "bad"])
     assert bad.exit_code == 1
     assert (
@@ -341,10 +349,28 @@ def test_stale_running_rows_become_interrupted(tmp_db):
     assert {r["status"] for r in rows} == {"interrupted"} and all(r["ended_at"] for r in rows)
 
 
-def test_last_json_line_is_the_counts():
-    out = 'starting\n{"new": 3, "failed": 0}\nnot json {\n[1, 2]\n'
-    assert last_json_object(out) == {"new": 3, "failed": 0}
-    assert last_json_object("nothing\n") is None
+def test_result_file_is_read_as_the_counts(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text('{"new": 3, "failed": 0}\n', encoding="utf-8")
+    assert read_result(good) == {"new": 3, "failed": 0}
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    (tmp_path / "bad.json").write_text("new: 3", encoding="utf-8")
+    assert read_result(tmp_path / "list.json") is None
+    assert read_result(tmp_path / "bad.json") is None
+    assert read_result(tmp_path / "missing.json") is None
+
+
+def test_printed_json_is_not_taken_for_counts(tmp_path):
+    """Human output is never parsed: a job that only prints JSON records no counts."""
+    config, _ = config_with(
+        tmp_path, {"chatty": {"action": "chatty", "trigger": "interval", "minutes": 5}}
+    )
+    spec = sched.load_schedule(config, TEST_ACTIONS).job("chatty")
+    connect(config.db_path).close()
+    result = JobRunner(config.db_path).run(spec)
+    assert result.status == "ok" and result.counts is None
+    (row,) = runs(config.db_path)
+    assert row["status"] == "ok" and row["counts"] is None
 
 
 def test_jobs_shows_schedule_and_runs(tmp_path):
@@ -360,13 +386,19 @@ def test_jobs_shows_schedule_and_runs(tmp_path):
     rows = {r["job"]: r for r in json.loads(result.output)}
     sina = rows["crawl_sina"]
     assert sina["trigger"] == "every 15 min" and sina["last_status"] == "ok"
-    assert sina["last_started_shanghai"] == "2022-07-08 10:00:00" and sina["last_seconds"] == 90
+    assert sina["last_started_at"] == "2022-07-08T02:00:00Z" and sina["last_seconds"] == 90
+    assert sina["last_started_shanghai"] == "2022-07-08T10:00:00+08:00"
+    assert sina["last_counts"] == {"new": 4}
     assert rows["prices"]["trigger"] == "cron 30 15 * * mon-fri"
     nxt = datetime.fromisoformat(rows["prices"]["next_run_shanghai"])
     assert nxt.hour == 15 and nxt.minute == 30 and nxt.weekday() < 5
     history = CliRunner().invoke(cli, ["--db", str(db_path), "jobs", "--runs", "5", "--json"])
     (run,) = json.loads(history.output)
-    assert run["counts"] == {"new": 4} and run["started_shanghai"] == "2022-07-08 10:00:00"
+    assert run["counts"] == {"new": 4} and run["started_shanghai"] == "2022-07-08T10:00:00+08:00"
+    assert run["started_at"] == "2022-07-08T02:00:00Z" and run["seconds"] == 90
+    table = CliRunner().invoke(cli, ["--db", str(db_path), "jobs", "--runs", "5"]).output
+    assert '{"new": 4}' in table and "{'new'" not in table
+    assert "2022-07-08 10:00:00" in table
 
 
 def test_no_job_process_left_behind(tmp_path):
@@ -391,3 +423,38 @@ def test_no_job_process_left_behind(tmp_path):
         os.killpg(pid, 0)
     (row,) = runs(config.db_path)
     assert row["status"] == "interrupted" and row["error"].startswith("interrupted: test stop")
+
+
+def test_scheduled_crawl_records_its_counts(tmp_path):
+    """A crawl job's counts come through the result file into job_runs and `newsmon jobs`."""
+    from newsmon.crawler.replay import replay_server
+
+    with replay_server() as server:
+        path = write_schedule(
+            tmp_path / "crawl.toml",
+            {
+                "crawl_sina": {
+                    "action": "crawl",
+                    "spider": "sina",
+                    "trigger": "interval",
+                    "minutes": 15,
+                }
+            },
+        )
+        with path.open("a", encoding="utf-8") as f:
+            f.write(
+                f'\n[crawl]\nbase_url = "{server.base_url}"\ndownload_delay = 0.01\n'
+                "timeout_s = 5\nretries = 1\nretry_backoff_s = 0.1\n"
+            )
+        config = load_config(path, env={}, db=str(tmp_path / "t.db"))
+        result = run_once(config, "crawl_sina", config_path=str(path))
+    assert result.status == "ok", result.error
+    counts = result.counts
+    assert (counts["pages"], counts["new"], counts["failed"]) == (12, 10, 0)
+    assert counts["status"] == "ok" and counts["run_id"] == 1
+    history = CliRunner().invoke(
+        cli, ["--db", str(tmp_path / "t.db"), "jobs", "--runs", "5", "--json"]
+    )
+    (run,) = json.loads(history.stdout)
+    assert run["job"] == "crawl_sina" and run["status"] == "ok"
+    assert run["counts"]["pages"] == 12 and run["counts"]["new"] == 10
