@@ -2,8 +2,9 @@
 
 Every crawl writes one crawl_runs row: opened "running" when the spider opens (a run of
 the same spider left "running" by a crash becomes "interrupted"), counters written as
-the crawl goes, closed "ok", "partial" (any failure) or "failed" (nothing fetched, or
-the crawl did not finish).
+the crawl goes (every PROGRESS_WRITE_S seconds when they changed, and at each failure),
+closed "ok", "partial" (any failure) or "failed" (nothing fetched, or the crawl did not
+finish).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from newsmon.db import connect
 logger = logging.getLogger(__name__)
 
 RUN_ID_KEY = "newsmon/crawl_run_id"
+#: seconds between two writes of a running crawl's counters (crawler.runner reads them)
+PROGRESS_WRITE_S = 1.0
 
 
 def _open_db(crawler):
@@ -168,6 +171,8 @@ class CrawlRunPipeline:
         self.errors: list[dict[str, str]] = []
         self.failed = 0
         self.pages = 0
+        self._written: dict[str, int] | None = None
+        self._ticker = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -185,6 +190,10 @@ class CrawlRunPipeline:
         self.run_id = start_crawl_run(self.db, self.crawler.spider.name)
         self.crawler.stats.set_value(RUN_ID_KEY, self.run_id)
         logger.info("crawl run %d of %s started", self.run_id, self.crawler.spider.name)
+        from twisted.internet import task
+
+        self._ticker = task.LoopingCall(self._write_progress)
+        self._ticker.start(PROGRESS_WRITE_S, now=False)
 
     # --- signals ----------------------------------------------------------------------
 
@@ -211,8 +220,6 @@ class CrawlRunPipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FailureItem):
             self.add_failure(item.url, item.reason, item.stage)
-        elif self.crawler.stats.get_value("item_scraped_count", 0) % 20 == 0:
-            self._write_progress()
         return item
 
     def _counts(self) -> dict[str, int]:
@@ -234,14 +241,20 @@ class CrawlRunPipeline:
         return {k: v for k, v in out.items() if v}
 
     def _write_progress(self) -> None:
+        """Write the counters as they stand, if they changed since the last write."""
         if self.db is None or self.run_id is None:
             return
         from newsmon.db.crawl import update_crawl_run
 
+        counts = self._counts()
+        if counts == self._written:
+            return
         try:
-            update_crawl_run(self.db, self.run_id, **self._counts(), errors=self.errors)
-        except Exception:
+            update_crawl_run(self.db, self.run_id, **counts, errors=self.errors)
+        except Exception:  # busy for longer than the timeout: the next tick tries again
             logger.exception("could not update crawl run %s", self.run_id)
+            return
+        self._written = counts
 
     def status_for(self, reason: str) -> tuple[str, str | None]:
         counts = self._counts()
@@ -257,6 +270,8 @@ class CrawlRunPipeline:
     def spider_closed(self, spider, reason: str) -> None:
         from newsmon.db.crawl import finish_crawl_run
 
+        if self._ticker is not None and self._ticker.running:
+            self._ticker.stop()
         if self.db is None or self.run_id is None:
             return
         status, why = self.status_for(reason)

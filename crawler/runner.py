@@ -9,20 +9,29 @@ exits 0 even when pages failed: CrawlResult.ok does not.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from newsmon.config import SPIDERS, Config
 
+logger = logging.getLogger(__name__)
+
 #: lines of the child's log kept for the result (shown when a run fails)
 LOG_TAIL = 40
+#: seconds between two reports to on_progress while the crawl runs
+PROGRESS_INTERVAL_S = 1.0
+#: what on_progress is given: these counters (ints) and the run's status
+PROGRESS_KEYS = ("pages", "new", "updated", "unchanged", "failed")
 
 
 @dataclass
@@ -50,15 +59,11 @@ class CrawlResult:
         )
 
 
-def _last_run_id(db_path: str, spider: str) -> int:
-    from newsmon.db import connect
-
-    db = connect(db_path)
-    try:
-        row = db.execute("select max(id) from crawl_runs where spider = ?", [spider]).fetchone()
-        return int(row[0] or 0)
-    finally:
-        db.conn.close()
+def progress_counts(run: dict[str, Any]) -> dict[str, Any]:
+    """What on_progress is given of a crawl_runs row: PROGRESS_KEYS as ints, and status."""
+    counts: dict[str, Any] = {k: int(run.get(k) or 0) for k in PROGRESS_KEYS}
+    counts["status"] = run.get("status") or "running"
+    return counts
 
 
 def _pump(stream, tail: deque[str], log, echo: bool) -> None:
@@ -80,8 +85,16 @@ def run_crawl(
     settings: dict[str, Any] | None = None,
     log_file: str | os.PathLike | None = None,
     echo_log: bool = False,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> CrawlResult:
-    """Crawl with spider in a subprocess, using exactly this configuration."""
+    """Crawl with spider in a subprocess, using exactly this configuration.
+
+    on_progress, if given, is called about every PROGRESS_INTERVAL_S seconds while the
+    crawl runs, and once when it has ended, with the run's counts as its crawl_runs
+    row has them so far: ``{"pages", "new", "updated", "unchanged", "failed"}`` (ints)
+    and ``"status"`` ("running", then the run's final status). It is not called before
+    the crawl has opened its run. A callback that raises is logged and not called again.
+    """
     if spider not in SPIDERS:
         raise ValueError(f"unknown spider {spider!r}; expected one of {', '.join(SPIDERS)}")
     if config.source(spider).get("enabled") is False:
@@ -89,13 +102,18 @@ def run_crawl(
             f"spider {spider!r} is disabled in the configuration (sources.{spider}.enabled)"
         )
     from newsmon.db import connect
-    from newsmon.db.crawl import load_crawl_runs
+    from newsmon.db.crawl import crawl_run_after, interrupt_crawl_run, last_crawl_run_id
 
     # the child runs elsewhere: a relative database path must mean the same file there
     db_path = str(Path(config.db_path).resolve())
     data = json.loads(json.dumps(config.data))
     data["database"]["path"] = db_path
-    before = _last_run_id(db_path, spider)
+    db = connect(db_path)
+    try:
+        before = last_crawl_run_id(db, spider)
+    finally:
+        db.conn.close()
+    report = _ProgressReporter(db_path, spider, before, on_progress) if on_progress else None
     with tempfile.TemporaryDirectory(prefix="newsmon-crawl-") as tmp:
         frozen = Path(tmp) / "config.json"
         frozen.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -126,7 +144,7 @@ def run_crawl(
             )
             reader.start()
             try:
-                returncode = proc.wait(timeout=timeout)
+                returncode = _wait(proc, timeout, report)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 returncode = proc.wait()
@@ -135,10 +153,12 @@ def run_crawl(
         finally:
             if log:
                 log.close()
+            if report is not None:
+                report.close()
     db = connect(db_path)
     try:
-        runs = [r for r in load_crawl_runs(db, spider, limit=5) if r["id"] > before]
-        if not runs:
+        run = crawl_run_after(db, spider, before)
+        if run is None:
             return CrawlResult(
                 spider,
                 "error",
@@ -146,18 +166,16 @@ def run_crawl(
                 returncode=returncode,
                 log_tail=list(tail),
             )
-        run = runs[-1]
         if run["status"] == "running":  # the child died without closing its run
-            db.execute(
-                "update crawl_runs set status = 'interrupted', ended_at = datetime('now'), "
-                "reason = ? where id = ?",
-                [f"the crawl process exited with {returncode}", run["id"]],
-            )
-            db.conn.commit()
-            run["status"] = "interrupted"
-            run["reason"] = f"the crawl process exited with {returncode}"
+            reason = f"the crawl process exited with {returncode}"
+            if interrupt_crawl_run(db, run["id"], reason):
+                run["status"], run["reason"] = "interrupted", reason
+            else:  # closed in the meantime: its own word stands
+                run = crawl_run_after(db, spider, before) or run
     finally:
         db.conn.close()
+    if report is not None:
+        report.final(run)
     counts = {
         k: int(run.get(k) or 0)
         for k in ("pages", "new", "updated", "unchanged", "failed", "refetched")
@@ -173,6 +191,66 @@ def run_crawl(
         returncode=returncode,
         log_tail=list(tail),
     )
+
+
+class _ProgressReporter:
+    """Reads the crawl's crawl_runs row (through newsmon.db) and hands it to on_progress."""
+
+    def __init__(self, db_path: str, spider: str, before: int, callback):
+        self.db_path, self.spider, self.before = db_path, spider, before
+        self.callback = callback
+        self.db = None
+
+    def _call(self, run: dict[str, Any]) -> None:
+        if self.callback is None:
+            return
+        try:
+            self.callback(progress_counts(run))
+        except Exception:  # a broken display must not break the crawl
+            logger.exception("on_progress failed; no more progress is reported")
+            self.callback = None
+
+    def __call__(self) -> None:
+        """Report the run as it stands, once the child has opened it."""
+        from newsmon.db import connect
+        from newsmon.db.crawl import crawl_run_after
+
+        if self.callback is None:
+            return
+        try:
+            if self.db is None:
+                self.db = connect(self.db_path, migrate=False)
+            run = crawl_run_after(self.db, self.spider, self.before)
+        except Exception:  # busy or unreadable for a moment: the next tick tries again
+            logger.debug("crawl progress not readable", exc_info=True)
+            return
+        if run is not None:
+            self._call(run)
+
+    def final(self, run: dict[str, Any]) -> None:
+        self._call(run)
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.conn.close()
+            self.db = None
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None, report) -> int:
+    """proc.wait(timeout), reporting progress every PROGRESS_INTERVAL_S meanwhile."""
+    if report is None:
+        return proc.wait(timeout=timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        step = PROGRESS_INTERVAL_S
+        if deadline is not None:
+            step = min(step, max(0.0, deadline - time.monotonic()))
+        try:
+            return proc.wait(timeout=step)
+        except subprocess.TimeoutExpired:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise
+        report()
 
 
 def main(argv: list[str] | None = None) -> int:

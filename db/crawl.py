@@ -105,6 +105,34 @@ def latest_crawl_run(db: Database, spider: str) -> dict[str, Any] | None:
     return runs[0] if runs else None
 
 
+def last_crawl_run_id(db: Database, spider: str) -> int:
+    """The id of spider's newest run, 0 when it has none."""
+    row = db.execute("select max(id) from crawl_runs where spider = ?", [spider]).fetchone()
+    return int(row[0] or 0)
+
+
+def crawl_run_after(db: Database, spider: str, after_id: int) -> dict[str, Any] | None:
+    """The first run of spider opened after run after_id (errors and stats decoded)."""
+    rows = list(
+        db.query(
+            "select * from crawl_runs where spider = ? and id > ? order by id limit 1",
+            [spider, after_id],
+        )
+    )
+    return _decode(dict(rows[0])) if rows else None
+
+
+def interrupt_crawl_run(db: Database, run_id: int, reason: str, *, now: str | None = None) -> bool:
+    """Close a run its process left "running" as "interrupted"; False if it was closed."""
+    with db.atomic():
+        cursor = db.execute(
+            "update crawl_runs set status = 'interrupted', ended_at = ?, reason = ? "
+            "where id = ? and status = 'running'",
+            [now or utc_now(), reason, run_id],
+        )
+    return cursor.rowcount > 0
+
+
 def save_raw_page(
     db: Database,
     *,

@@ -124,11 +124,21 @@ def load_job_runs(
 
 
 def last_job_runs(db: Database) -> dict[str, dict[str, Any]]:
-    """The newest run of each job, by job name."""
+    """The newest run of each job, by job name.
+
+    The job names are walked through the (job, started_at) index one name at a time
+    (each the least name above the one before), so the cost grows with the number of
+    jobs, not of runs.
+    """
     sql = """
-        select * from job_runs r
-        where r.id = (
-            select id from job_runs r2 where r2.job = r.job
+        with recursive jobs(job) as (
+            select min(job) from job_runs
+            union all
+            select (select min(job) from job_runs where job > jobs.job) from jobs
+            where jobs.job is not null
+        )
+        select r.* from jobs join job_runs r on r.id = (
+            select id from job_runs r2 where r2.job = jobs.job
             order by r2.started_at desc, r2.id desc limit 1
         )
     """

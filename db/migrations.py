@@ -295,3 +295,24 @@ def m004_calendar_years(db: Database) -> None:
         pk="year",
         not_null={"source", "closed_days"},
     )
+
+
+@migrations()
+def m005_lookup_indexes(db: Database) -> None:
+    """An index for every hot lookup (tests/test_query_plans.py checks each query's plan).
+
+    Articles by URL and canonical URL (the stored-article check of every crawl request,
+    and the upsert) and by content hash; crawl runs by spider (a run's opening, the
+    runner's progress and result); job runs by job, newest first; reactions by trading
+    session and stories by their Asia/Shanghai day (the daily listings and digest).
+    """
+    db["articles"].create_index(["url"])
+    db["articles"].create_index(["canonical_url"])
+    db["articles"].create_index(["content_hash"])
+    db["crawl_runs"].create_index(["spider"])
+    db["job_runs"].create_index(["job", "started_at"])
+    db["reactions"].create_index(["event_session"])
+    # the expression load_stories(day_shanghai=...) and the canned queries filter on
+    db.execute(
+        "create index idx_stories_day_shanghai on stories (date(first_published_at, '+8 hours'))"
+    )

@@ -118,3 +118,44 @@ def test_not_a_database(tmp_path):
     with pytest.raises(Exception) as err:
         connect(bad)
     assert "bad.db" in str(err.value) or isinstance(err.value, sqlite3.DatabaseError)
+
+
+def test_last_job_run_of_each_job(tmp_db):
+    from newsmon.db.jobs import last_job_runs, start_job_run
+
+    assert last_job_runs(tmp_db) == {}
+    for job, at in [
+        ("b", "2022-01-01"),
+        ("a", "2022-01-02"),
+        ("b", "2022-01-03"),
+        ("a", "2022-01-01"),
+    ]:
+        start_job_run(tmp_db, job, "crawl", started_at=f"{at}T00:00:00Z")
+    newest = {job: run["started_at"][:10] for job, run in last_job_runs(tmp_db).items()}
+    assert newest == {"a": "2022-01-02", "b": "2022-01-03"}
+
+
+def test_crawl_run_left_running_is_closed_once(tmp_db):
+    from newsmon.db.crawl import (
+        crawl_run_after,
+        finish_crawl_run,
+        interrupt_crawl_run,
+        last_crawl_run_id,
+        start_crawl_run,
+    )
+
+    assert last_crawl_run_id(tmp_db, "sina") == 0 and crawl_run_after(tmp_db, "sina", 0) is None
+    first = start_crawl_run(tmp_db, "sina")
+    finish_crawl_run(tmp_db, first, status="ok", counts={"pages": 2}, errors=[])
+    run = start_crawl_run(tmp_db, "sina")
+    assert last_crawl_run_id(tmp_db, "sina") == run
+    assert crawl_run_after(tmp_db, "sina", first)["id"] == run
+    assert interrupt_crawl_run(tmp_db, run, "exited with -9", now="2030-01-01T00:00:00Z")
+    assert not interrupt_crawl_run(tmp_db, first, "closed already")
+    closed = crawl_run_after(tmp_db, "sina", first)
+    assert (closed["status"], closed["reason"], closed["ended_at"]) == (
+        "interrupted",
+        "exited with -9",
+        "2030-01-01T00:00:00Z",
+    )
+    assert crawl_run_after(tmp_db, "sina", 0)["status"] == "ok"
