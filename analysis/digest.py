@@ -29,7 +29,7 @@ The input, one dict per digest (:class:`Digest`)::
        "n_articles": int, "n_sites": int,
        "timeline": [{"article_id", "site", "title", "url", "published_at",
                      "published_shanghai" ("" if unknown),
-                     "role" (origin|reprint|partial_reprint|commentary|related),
+                     "role" (origin|reprint|partial_reprint|commentary|related|attachment),
                      "novelty", "score"}],      # rendered in the order given
        "sectors": [{"sector_id", "name" (English), "name_zh", "relevance": 0-100,
                     "evidence": str,

@@ -37,7 +37,7 @@ NONE = "none"
 ANY_STORY = "*"
 
 _TITLE_RE = re.compile(r"《([^《》\n]{2,100})》")
-_LIST_FIELDS = ("origin_links",)
+_LIST_FIELDS = ("origin_links", "attachments")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ def dedupe_eval_set(read_text: Callable[[str], str]) -> DedupeEvalSet:
             "canonical_url",
             "source",
             "doc_number",
+            "parent_id",
         ):
             record[name] = row.get(name) or None
         for name in _LIST_FIELDS:

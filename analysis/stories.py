@@ -3,8 +3,8 @@ reprints and the commentary on it.
 
 Records are plain dicts (``id``, ``site``, ``kind``, ``title``, ``text`` as display
 text, ``published_at``, ``document_date``, ``source``, ``url``, ``canonical_url``,
-``content_hash``, ``origin_links``, ``cited_titles``, ``doc_number``); a missing
-key counts as empty.
+``content_hash``, ``origin_links``, ``cited_titles``, ``doc_number``,
+``parent_id``, ``attachments``); a missing key counts as empty.
 
 Finding pairs
 -------------
@@ -62,6 +62,13 @@ the relations stay a function of the set of records.
   least ``REPRINT_SIZE_SHARE`` of the larger's shingles (edited or truncated
   reprints, reprints with a lead of their own);
 - ``partial_reprint``: the same containment, a smaller share (one plan of three);
+- ``attachment``: one document in several files -- the notice page, its PDF and
+  its DOC/DOCX/WPS. Found through what the crawler records (a file's
+  ``parent_id`` is the page's id; an official page's ``attachments`` list the
+  file's URL) or by text: a strong textual relation between two official
+  records, one of them a file (kind ``attachment`` or a ``FILE_URL``), of the same
+  document number, host or title. ``a`` is the page (else the earlier file);
+  the file's role is ``attachment`` and it counts once in reach;
 - ``commentary`` / ``related``: a citation, or containment >= ``WEAK_CONTAINMENT``
   and ``WEAK_MIN_SHARED`` shingles making a fifth or more of at least
   ``WEAK_MIN_SEGMENTS`` paragraphs of the smaller text (a shared header and
@@ -99,8 +106,9 @@ one before an undated one, then the one with most strong edges, then by rank),
 the origin (the official origin, else the first-ranked dated record: an undated
 document never displaces a dated one as origin or title), the first publication (the earliest ``published_at`` among
 records of kind ``article``; an undated document never counts), counts of
-records, articles and sites. Roles: ``origin``; else the relation to the origin;
-else the strongest relation to any member (a duplicate is a ``reprint``).
+records (a document's files counted once), files, articles and sites. Roles:
+``origin``; else the relation to the origin; else the strongest relation to any
+member (a duplicate is a ``reprint``).
 Novelty: members with a publication time, in order of (time, id), score
 ``round(100 * NOVELTY_DECAY ** k)``: 100, 75, 56, 42, ...; a record without a
 publication time (the undated official document too) gets None, as it has no
@@ -222,9 +230,11 @@ TEMPLATE_FALLBACK_SHARE = 0.25
 #: template even in a widely reprinted text
 TEMPLATE_LONG_LINE = 36
 
-RELATIONS = ("duplicate", "reprint", "partial_reprint", "commentary", "related")
-STRONG_RELATIONS = frozenset({"duplicate", "reprint", "partial_reprint"})
-ROLES = ("origin", "reprint", "partial_reprint", "commentary", "related")
+RELATIONS = ("duplicate", "reprint", "partial_reprint", "commentary", "related", "attachment")
+STRONG_RELATIONS = frozenset({"duplicate", "reprint", "partial_reprint", "attachment"})
+ROLES = ("origin", "reprint", "partial_reprint", "commentary", "related", "attachment")
+#: the URL of a document file (an attachment of a notice page)
+FILE_URL = re.compile(r"\.(pdf|docx?|wps|ofd|xlsx?|et)(?:[?#]|$)", re.I)
 OFFICIAL_SITES = frozenset({"gov_cn", "shanghai_gov", "government"})
 DOCUMENT_KINDS = frozenset({"document", "attachment"})
 #: a declared source (来源) that names a government body; any other source on a
@@ -423,6 +433,8 @@ class _Item:
     url: str | None  # as given
     origin_urls: tuple[str, ...]  # as given
     origin_links: frozenset[str]
+    is_file: bool  # a PDF, DOC, DOCX or WPS file: kind attachment, or a file URL
+    doc_number: str | None
     own_keys: frozenset[str]
     cited_keys: frozenset[str]
     fp: Fingerprint
@@ -506,6 +518,16 @@ def _make_item(
         own |= {"t:" + k for k in cites.headings}
         own |= set(doc_number_keys(record.get("doc_number") or "", exact=True))
     cited: set[str] = set(origin_links)
+    # one document in several files: the page owns its id and its attachments' URLs,
+    # a file cites its parent page and its own URL
+    is_file = kind == "attachment" or bool(FILE_URL.search(record.get("url") or ""))
+    own.add("f:" + rid)
+    if official:
+        own |= {"f:" + k for k in (_url_key(u) for u in record.get("attachments") or ()) if k}
+    if record.get("parent_id"):
+        cited.add("f:" + str(record["parent_id"]))
+    if is_file:
+        cited |= {"f:" + u for u in urls}
     given = {k for k in (title_key(t) for t in record.get("cited_titles") or ()) if k}
     in_title = {k for k in (title_key(m) for m in _TITLE_RE.findall(title)) if k}
     # a title the parser found counts if it is cited in the lead, or not in the text
@@ -535,6 +557,8 @@ def _make_item(
         tuple(record.get("origin_links") or ()),
         tuple(record.get("cited_titles") or ()),
         record.get("doc_number"),
+        record.get("parent_id"),
+        tuple(record.get("attachments") or ()),
         fp.key,
         fp.length,
     )
@@ -554,6 +578,8 @@ def _make_item(
         url=record.get("url") or record.get("canonical_url") or None,
         origin_urls=tuple(record.get("origin_links") or ()),
         origin_links=origin_links,
+        is_file=is_file,
+        doc_number=record.get("doc_number") or None,
         own_keys=frozenset(own),
         cited_keys=frozenset(cited),
         fp=fp,
@@ -656,7 +682,12 @@ def _relate(
         )
         if np.count_nonzero(counted) >= WEAK_MIN_SEGMENTS:
             textual = "weak"
-    if textual is None and not cites_xy and not cites_yx:
+    files = sorted(k for k in (*cites_xy, *cites_yx) if k.startswith("f:"))
+    cites_xy = [k for k in cites_xy if not k.startswith("f:")]
+    cites_yx = [k for k in cites_yx if not k.startswith("f:")]
+    if not files and textual in STRONG_RELATIONS and _same_document(x, y):
+        files = ["same text, same document"]
+    if textual is None and not cites_xy and not cites_yx and not files:
         return None
 
     if ns and nl:
@@ -665,11 +696,19 @@ def _relate(
             set_aside = ns - int(np.count_nonzero(keep))
             notes.append(f"{set_aside} template shingles of {small.id} not counted")
     notes.extend(exact)
-    for citer, keys in ((x, cites_xy), (y, cites_yx)):
+    for citer, keys in sorted(((x, cites_xy), (y, cites_yx)), key=lambda c: c[0].id):
         if keys:
             notes.append(f"{citer.id} cites " + ", ".join(_show_key(k) for k in keys[:3]))
 
-    if textual == "partial_reprint":
+    if files:
+        # the page (else the earlier file) is the document; the other is a file of it
+        a, b = sorted((x, y), key=lambda it: (it.is_file, it.rank))
+        if any(k.startswith("f:") for k in files):
+            notes.append(f"{b.id} is a file of {a.id}")
+        else:
+            notes.append(f"{b.id} is {a.id} in another file format")
+        textual, score = "attachment", 1.0
+    elif textual == "partial_reprint":
         a, b = large, small
         score = con
     elif textual in ("duplicate", "reprint"):
@@ -696,6 +735,20 @@ def _relate(
         score=round(score, 4),
         evidence="; ".join(notes),
     )
+
+
+def _same_document(x: _Item, y: _Item) -> bool:
+    """Two official records, one of them a file, with the same text and issuer: the
+    notice page and its PDF, or the PDF and the DOC, found apart."""
+    if not (x.is_file or y.is_file) or not (x.official and y.official):
+        return False
+    if x.doc_number and x.doc_number == y.doc_number:
+        return True
+    hx, hy = (it.canonical.partition("/")[0] if it.canonical else None for it in (x, y))
+    if hx and hx == hy:
+        return True
+    tx, ty = title_key(x.title), title_key(y.title)
+    return bool(tx and tx == ty)
 
 
 def _show_key(key: str) -> str:
@@ -1397,15 +1450,38 @@ def _cluster(
     ]
 
 
-_ROLE_PRIORITY = {"reprint": 0, "partial_reprint": 1, "commentary": 2, "related": 3}
+_ROLE_PRIORITY = {
+    "attachment": 0,
+    "reprint": 1,
+    "partial_reprint": 2,
+    "commentary": 3,
+    "related": 4,
+}
 
 
 def _role_from_edge(e: _Edge, m: int) -> str:
+    if e.relation == "attachment":
+        return "attachment"
     if e.relation in ("duplicate", "reprint"):
         return "reprint"
     if e.relation == "partial_reprint":
         return "partial_reprint" if e.b == m else "reprint"
     return e.relation
+
+
+def _files_of(
+    origin: int, adj: Mapping[int, set[int]], edges: Mapping[int, _Edge], members: set[int]
+) -> set[int]:
+    """The origin and the records joined to it by attachment edges (its files)."""
+    document = {origin}
+    stack = [origin]
+    while stack:
+        m = stack.pop()
+        for n in adj[m] & members:
+            if n not in document and edges[_pair(m, n)].relation == "attachment":
+                document.add(n)
+                stack.append(n)
+    return document
 
 
 def _describe(
@@ -1435,7 +1511,13 @@ def _describe(
     official_origin = (
         min(
             official,
-            key=lambda it: (-declared[it.idx], it.rank[0] != 1, -strong_degree[it.idx], it.rank),
+            key=lambda it: (
+                -declared[it.idx],
+                it.rank[0] != 1,
+                it.is_file,
+                -strong_degree[it.idx],
+                it.rank,
+            ),
         )
         if official
         else None
@@ -1454,12 +1536,26 @@ def _describe(
     roles: dict[int, tuple[str, int | None, float]] = {}
     novelty_order = sorted((it for it in its if it.time), key=lambda it: (it.time, it.id))
     novelty = {it.idx: round(100 * NOVELTY_DECAY**k) for k, it in enumerate(novelty_order)}
+    # the origin document: the origin and its files (attachment edges, transitively)
+    document = _files_of(origin.idx, adj, edges, member_set)
     for it in its:
         if it is origin:
             role, score = "origin", 1.0
-        elif origin.idx in adj[it.idx]:
-            e = edges[_pair(it.idx, origin.idx)]
-            role, score = _role_from_edge(e, it.idx), e.score
+        elif it.idx in document:
+            e = max(
+                (edges[_pair(it.idx, n)] for n in adj[it.idx] & document),
+                key=lambda e: (e.relation == "attachment", e.score),
+            )
+            role, score = "attachment", e.score
+        elif adj[it.idx] & document:
+            # the relation to the origin document: the strongest to any of its files
+            options = []
+            for n in sorted(adj[it.idx] & document):
+                e = edges[_pair(it.idx, n)]
+                r = _role_from_edge(e, it.idx)
+                options.append((_ROLE_PRIORITY[r], -e.score, n != origin.idx, items[n].id, r))
+            best = min(options)
+            role, score = best[4], -best[1]
         else:
             options = []
             for n in adj[it.idx] & member_set:
@@ -1471,6 +1567,7 @@ def _describe(
         roles[it.idx] = (role, novelty.get(it.idx), score)
 
     sites = sorted({it.site for it in its})
+    n_files = sum(1 for role, _n, _s in roles.values() if role == "attachment")
     titled = official_origin or first or origin
     info = {
         "story_id": story_id,
@@ -1482,7 +1579,9 @@ def _describe(
         "first_published_at": first.time if first else None,
         "first_site": first.site if first else None,
         "first_id": first.id if first else None,
-        "n_records": len(its),
+        # a notice's PDF and DOC are the notice in other formats: one document in reach
+        "n_records": len(its) - n_files,
+        "n_files": n_files,
         "n_articles": len(articles),
         "n_sites": len(sites),
         "sites": sites,

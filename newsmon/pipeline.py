@@ -34,6 +34,9 @@ def story_record(article: dict[str, Any]) -> dict[str, Any]:
         "origin_links": [link["url"] for link in article.get("origin_links") or []],
         "cited_titles": article.get("cited_titles") or [],
         "doc_number": article.get("doc_number"),
+        # one document in several files: a file's page, a page's files
+        "parent_id": article.get("parent_id"),
+        "attachments": [a["url"] for a in (article.get("meta") or {}).get("attachments") or []],
     }
 
 

@@ -470,3 +470,66 @@ def test_a_traditional_character_reprint_of_the_ithome_article_is_a_reprint(seed
     assert roles["hk004"]["role"] == "reprint"
     assert _relation(relations, "seed004", "hk004")["relation"] in ("duplicate", "reprint")
     assert display_text(traditional) == traditional
+
+
+NOTICE_URL = "https://www.shanghai.gov.cn/nw12344/20220708/ab632a9b29b04ed2adce2dbcb789412c.html"
+
+
+def notice_files(seeds) -> list[dict]:
+    """The notice page as the crawler reads it (the replay site's page, which lists the
+    PDF), the PDF (seed 003's text, its parent the page) and a DOC of the same text
+    found apart from the page (no parent: linked by text only)."""
+    from newsmon.crawler.extract.dispatch import parse_page
+    from newsmon.crawler.ingest import record_to_row
+
+    html = (
+        DATA
+        / "real/shanghai_gov/nw12344_20220708_ab632a9b29b04ed2adce2dbcb789412c_constructed.html"
+    )
+    row = record_to_row(parse_page(html.read_bytes(), NOTICE_URL))
+    page = {
+        "id": "page",
+        **{k: row[k] for k in ("site", "kind", "title", "text", "published_at", "document_date")},
+        "url": NOTICE_URL,
+        "doc_number": row["doc_number"],
+        "attachments": [a["url"] for a in row["meta"].get("attachments", [])],
+    }
+    notice = next(r for r in seeds if r["id"] == "seed003")
+    pdf_url = next(u for u in page["attachments"] if u.endswith(".pdf"))
+    pdf = {**notice, "id": "pdf", "kind": "attachment", "url": pdf_url, "parent_id": "page"}
+    doc = {
+        **notice,
+        "id": "doc",
+        "kind": "attachment",
+        "url": pdf_url.removesuffix(".pdf") + ".doc",
+        "content_hash": "hash-doc",
+        # Word keeps paragraphs whole: no line broken inside a sentence
+        "text": notice["text"].replace("。", "。\n").replace("\n\n", "\n"),
+    }
+    return [page, pdf, doc]
+
+
+def test_notice_page_pdf_and_doc_are_one_document(seeds):
+    files = notice_files(seeds)
+    others = [r for r in seeds if r["id"] != "seed003"]
+    stories, relations, roles = story_clusters([*files, *others])
+    assert len(stories) == 1
+    (story,) = stories
+    assert story["origin"] == story["official_origin"] == "page"
+    assert {m: roles[m]["role"] for m in ("page", "pdf", "doc")} == {
+        "page": "origin",
+        "pdf": "attachment",
+        "doc": "attachment",
+    }
+    assert _relation(relations, "page", "pdf")["relation"] == "attachment"
+    assert "pdf is a file of page" in _relation(relations, "page", "pdf")["evidence"]
+    assert _relation(relations, "pdf", "doc")["relation"] == "attachment"
+    # the seeds' conclusions hold with the page as origin
+    assert [roles[f"seed{k}"]["role"] for k in ("004", "000", "001", "002")] == [
+        "reprint",
+        "partial_reprint",
+        "commentary",
+        "related",
+    ]
+    # the three files are one document in reach
+    assert story["n_files"] == 2 and story["n_records"] == len(others) + 1

@@ -10,6 +10,7 @@ document's note in documents.tsv describes.
 
 import csv
 import io
+import itertools
 import json
 import random
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import lxml.html
 
-from analysis.normalize import display_text
+from newsmon.analysis.normalize import display_text
 
 OUT = Path(__file__).resolve().parent
 DATA = OUT.parent
@@ -102,6 +103,8 @@ def add(id, text, story, note, **meta):
         source="",
         doc_number="",
         origin_links="",
+        parent_id="",
+        attachments="",
         story=story,
         note=note,
     )
@@ -213,6 +216,67 @@ rel("seed003", "seed002", "related", "explanatory note on the draft; cites the p
 rel("seed004", "seed002", "related", "")
 rel("seed000", "seed002", "related", "")
 rel("seed001", "seed002", "any", "share 10% of the note: background either way")
+
+# ---------------------------------------------------------------- one document, three files
+NOTICE_URL = "https://www.shanghai.gov.cn/nw12344/20220708/ab632a9b29b04ed2adce2dbcb789412c.html"
+PDF_URL = "https://www.shanghai.gov.cn/cmsres/20220708/ab632a9b29b04ed2adce2dbcb789412c.pdf"
+_page = lxml.html.fromstring(
+    (
+        REAL / "shanghai_gov/nw12344_20220708_ab632a9b29b04ed2adce2dbcb789412c_constructed.html"
+    ).read_bytes()
+)
+add(
+    "noticepage",
+    "\n".join(p.text_content() for p in _page.xpath("//div[@id='ivs_content']//p")),
+    "plans",
+    "real/shanghai_gov/nw12344_..._constructed.html: the notice page (its body is the opening of the notice; lists the PDF as its attachment)",
+    site="shanghai_gov",
+    kind="document",
+    document_date="2022-06-24",
+    doc_number="沪府办发〔2022〕12号",
+    title=SEED_META["003"]["title"],
+    url=NOTICE_URL,
+    attachments=PDF_URL,
+)
+add(
+    "noticepdf",
+    recs["003"][0],
+    "plans",
+    "the notice's PDF (seed 003's text) as the crawler stores it: kind attachment, parent the page",
+    site="shanghai_gov",
+    kind="attachment",
+    document_date="2022-06-24",
+    doc_number="沪府办发〔2022〕12号",
+    title=SEED_META["003"]["title"],
+    url=PDF_URL,
+    parent_id="noticepage",
+)
+add(
+    "noticedoc",
+    recs["003"][0].replace("。", "。\n"),
+    "plans",
+    "the notice's DOC found apart from its page (no parent): seed 003's text with Word's paragraphing",
+    site="shanghai_gov",
+    kind="attachment",
+    document_date="2022-06-24",
+    doc_number="沪府办发〔2022〕12号",
+    title=SEED_META["003"]["title"],
+    url=PDF_URL.removesuffix(".pdf") + ".doc",
+)
+for x, y in itertools.combinations(["seed003", "noticepage", "noticepdf", "noticedoc"], 2):
+    rel(x, y, "attachment", "one document: the notice page, its PDF, its DOC")
+for f in ("noticepdf", "noticedoc"):
+    rel(f, "seed004", "reprint", "as seed003")
+    rel(f, "seed000", "partial_reprint", "as seed003")
+    rel(f, "seed001", "commentary", "as seed003")
+    rel(f, "seed002", "related", "as seed003")
+for m in ("seed004", "seed000", "seed001", "seed002"):
+    rel(
+        "noticepage",
+        m,
+        "any",
+        "the page shows the notice's opening only: any relation to it is defensible",
+    )
 
 # ---------------------------------------------------------------- kepu.gov.cn reprint of a Xinhua report
 _, kepu = real("kepu_gov_cn")
@@ -702,6 +766,8 @@ cols = [
     "source",
     "doc_number",
     "origin_links",
+    "parent_id",
+    "attachments",
     "story",
     "note",
 ]
