@@ -8,7 +8,9 @@ page they read, so only the request layer ever sees the replay address.
 
 from __future__ import annotations
 
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlparse, urlsplit, urlunsplit
+
+from scrapy.utils.url import url_is_from_any_domain
 
 
 def _base(base_url: str | None) -> str:
@@ -47,22 +49,15 @@ def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
 
 
-def domain_allowed(host: str, allowed_domains: list[str] | tuple[str, ...]) -> bool:
-    """True when host is one of the domains or a subdomain of one."""
-    host = host.lower().rstrip(".")
-    for domain in allowed_domains:
-        domain = domain.lower().strip(".")
-        if domain and (host == domain or host.endswith("." + domain)):
-            return True
-    return False
-
-
 def url_allowed(url: str, allowed_domains: list[str] | tuple[str, ...]) -> bool:
-    """An http(s) URL on one of the allowed domains; an empty list allows nothing."""
-    parts = urlsplit(url)
+    """An http(s) URL on one of the allowed domains or a subdomain of one; an empty list
+    allows nothing. The host is compared without port or user name (Scrapy's
+    url_is_from_any_domain compares the whole network location)."""
+    parts = urlparse(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
-    return domain_allowed(parts.hostname, allowed_domains)
+    domains = [d.strip(".") for d in allowed_domains if d.strip(".")]
+    return url_is_from_any_domain(parts._replace(netloc=parts.hostname.rstrip(".")), domains)
 
 
 def absolute(href: str, page_url: str) -> str:

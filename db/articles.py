@@ -103,15 +103,6 @@ def save_article(db: Database, row: dict[str, Any], *, now: str | None = None) -
     return row["id"], "updated" if existing else "new"
 
 
-def save_articles(db: Database, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
-    counts = {"new": 0, "updated": 0, "unchanged": 0}
-    with db.atomic():
-        for row in rows:
-            _, outcome = save_article(db, row)
-            counts[outcome] += 1
-    return counts
-
-
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     for column in JSON_COLUMNS:
         if isinstance(row.get(column), str):

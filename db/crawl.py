@@ -80,11 +80,6 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def load_crawl_run(db: Database, run_id: int) -> dict[str, Any] | None:
-    rows = list(db.query("select * from crawl_runs where id = ?", [run_id]))
-    return _decode(dict(rows[0])) if rows else None
-
-
 def load_crawl_runs(
     db: Database, spider: str | None = None, *, limit: int | None = None
 ) -> list[dict[str, Any]]:
@@ -98,11 +93,6 @@ def load_crawl_runs(
     if limit:
         sql += f" limit {int(limit)}"
     return [_decode(dict(r)) for r in db.query(sql, params)]
-
-
-def latest_crawl_run(db: Database, spider: str) -> dict[str, Any] | None:
-    runs = load_crawl_runs(db, spider, limit=1)
-    return runs[0] if runs else None
 
 
 def last_crawl_run_id(db: Database, spider: str) -> int:
@@ -189,25 +179,6 @@ def load_raw_pages(db: Database) -> list[dict[str, Any]]:
         r["headers"] = json.loads(r["headers"]) if r.get("headers") else {}
         out.append(r)
     return out
-
-
-def load_raw_body(db: Database, raw_id: int) -> bytes:
-    row = db.execute("select body from raw_pages where id = ?", [raw_id]).fetchone()
-    if row is None:
-        raise KeyError(raw_id)
-    return zlib.decompress(row[0])
-
-
-def stored_urls(db: Database, urls: Iterable[str] | None = None) -> set[str]:
-    """Article URLs already stored (all of them, or those among urls)."""
-    if urls is not None:
-        from newsmon.db.articles import known_urls
-
-        return known_urls(db, urls)
-    found: set[str] = set()
-    for r in db.execute("select url, canonical_url from articles"):
-        found.update(u for u in r if u)
-    return found
 
 
 def fetched_urls(db: Database, urls: Iterable[str]) -> set[str]:

@@ -244,7 +244,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "facets": ["source"],
     },
     "bars": {
-        "description": "Intraday bars per ticker.",
+        "description": "Intraday bars per ticker (for intraday event studies; nothing fills it yet).",
         "columns": {
             "ticker": "ticker",
             "ts": "bar start, UTC",

@@ -70,7 +70,6 @@ HOT = {
         db, db.run, status="ok", counts={"pages": 1}, errors=[]
     ),
     "load_crawl_runs of a spider": lambda db: crawl.load_crawl_runs(db, "sina", limit=5),
-    "latest_crawl_run": lambda db: crawl.latest_crawl_run(db, "sina"),
     "last_crawl_run_id": lambda db: crawl.last_crawl_run_id(db, "sina"),
     "crawl_run_after": lambda db: crawl.crawl_run_after(db, "sina", 0),
     "interrupt_crawl_run": lambda db: crawl.interrupt_crawl_run(db, db.run, "test"),

@@ -10,7 +10,7 @@ import pytest
 
 from newsmon.crawler.middlewares import parse_retry_after
 from newsmon.crawler.spiders.base import attachment_kind, attachment_record, body_links
-from newsmon.crawler.urls import domain_allowed, to_fetch_url, to_live_url, url_allowed
+from newsmon.crawler.urls import to_fetch_url, to_live_url, url_allowed
 
 
 def test_fetch_url_keeps_path_and_query_drops_fragment():
@@ -34,6 +34,9 @@ def test_fetch_url_keeps_path_and_query_drops_fragment():
         ("https://sina.com.cn.evil.example/", False),
         ("ftp://finance.sina.com.cn/x", False),
         ("javascript:void(0)", False),
+        ("https://FINANCE.Sina.com.cn:443/x", True),
+        ("https://user@finance.sina.com.cn/x", True),
+        ("https://finance.sina.com.cn./x", True),
     ],
 )
 def test_allowed_domains(url, ok):
@@ -41,7 +44,8 @@ def test_allowed_domains(url, ok):
 
 
 def test_empty_domain_list_allows_nothing():
-    assert not domain_allowed("www.gov.cn", [])
+    assert not url_allowed("https://www.gov.cn/", [])
+    assert not url_allowed("https://www.gov.cn/", ["", "."])
 
 
 def test_retry_after_forms():
@@ -94,7 +98,7 @@ def test_body_links_skip_files_and_scripts():
 
 
 def test_crawl_run_bookkeeping(tmp_db):
-    from newsmon.db.crawl import finish_crawl_run, latest_crawl_run, save_raw_page, start_crawl_run
+    from newsmon.db.crawl import finish_crawl_run, load_crawl_runs, save_raw_page, start_crawl_run
 
     run = start_crawl_run(tmp_db, "sina")
     raw_id, new = save_raw_page(
@@ -116,7 +120,7 @@ def test_crawl_run_bookkeeping(tmp_db):
         errors=[{"url": "u", "reason": "r"}],
         stats={"k": 1},
     )
-    row = latest_crawl_run(tmp_db, "sina")
+    (row,) = load_crawl_runs(tmp_db, "sina", limit=1)
     assert (row["status"], row["pages"], row["failed"], row["errors"], row["stats"]) == (
         "partial",
         3,

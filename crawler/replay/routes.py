@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from newsmon.crawler.extract.charset import declared_charset, decode_html
 from newsmon.crawler.replay.event import build_event, element_inner
 
 DATA_DIR = Path(str(resources.files("newsmon") / "data"))
@@ -54,9 +55,7 @@ def page_title(body: bytes, content_type: str) -> str:
     """og:title, h1 or <title> of a page (for the constructed lists)."""
     if "html" not in content_type:
         return ""
-    text = body.decode("utf-8", errors="replace")
-    if "charset=gb2312" in text[:3000].lower():
-        text = body.decode("gb18030", errors="replace")
+    text = decode_html(body, declared_charset({"Content-Type": content_type}))[0]
     for pattern in (
         r'<meta property="og:title" content="([^"]+)"',
         r'<meta name="ArticleTitle" content="([^"]+)"',
