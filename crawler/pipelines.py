@@ -14,6 +14,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from twisted.internet import task
 
 from newsmon.crawler.items import ArticleItem, FailureItem
 from newsmon.db import connect
@@ -25,9 +26,17 @@ RUN_ID_KEY = "newsmon/crawl_run_id"
 PROGRESS_WRITE_S = 1.0
 
 
-def _open_db(crawler):
+def _database_settings(crawler) -> dict[str, Any]:
+    """Where the crawl's database is, as connect() takes it (read in from_crawler)."""
     s = crawler.settings
-    return connect(s.get("NEWSMON_DB"), busy_timeout_ms=s.getint("NEWSMON_BUSY_TIMEOUT_MS", 5000))
+    return {
+        "path": s.get("NEWSMON_DB"),
+        "busy_timeout_ms": s.getint("NEWSMON_BUSY_TIMEOUT_MS", 5000),
+    }
+
+
+def _open_db(database: dict[str, Any]):
+    return connect(database["path"], busy_timeout_ms=database["busy_timeout_ms"])
 
 
 class ValidatePipeline:
@@ -73,6 +82,7 @@ class _DatabasePipeline:
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.database = _database_settings(crawler)
         self.db = None
 
     @classmethod
@@ -80,7 +90,7 @@ class _DatabasePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.db = _open_db(self.crawler)
+        self.db = _open_db(self.database)
 
     def close_spider(self) -> None:
         if self.db is not None:
@@ -166,6 +176,7 @@ class CrawlRunPipeline:
 
     def __init__(self, crawler):
         self.crawler = crawler
+        self.database = _database_settings(crawler)
         self.db = None
         self.run_id: int | None = None
         self.errors: list[dict[str, str]] = []
@@ -186,12 +197,10 @@ class CrawlRunPipeline:
     def open_spider(self) -> None:
         from newsmon.db.crawl import start_crawl_run
 
-        self.db = _open_db(self.crawler)
+        self.db = _open_db(self.database)
         self.run_id = start_crawl_run(self.db, self.crawler.spider.name)
         self.crawler.stats.set_value(RUN_ID_KEY, self.run_id)
         logger.info("crawl run %d of %s started", self.run_id, self.crawler.spider.name)
-        from twisted.internet import task
-
         self._ticker = task.LoopingCall(self._write_progress)
         self._ticker.start(PROGRESS_WRITE_S, now=False)
 
