@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-#: a story member's role, in the order story detection ranks them
+#: a story member's role, as newsmon.analysis.stories.ROLES has them (not imported here:
+#: story detection loads slowly, and a notebook reading stories needs none of it)
 ROLES = ("origin", "reprint", "partial_reprint", "commentary", "related", "attachment")
 
 ARTICLE_COLUMNS = (
@@ -147,7 +148,8 @@ def _frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame
         elif c in _INTS:
             frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("Int64")
         elif c == "role":
-            frame[c] = pd.Categorical(frame[c], categories=list(ROLES))
+            extra = sorted(set(frame[c].dropna()) - set(ROLES))  # a role added since
+            frame[c] = pd.Categorical(frame[c], categories=[*ROLES, *extra])
         elif c == "official_origin":
             frame[c] = frame[c].astype(bool)
     return frame

@@ -14,6 +14,7 @@ import newsmon
 from newsmon.cli import cli
 from newsmon.config import load_config
 from newsmon.demo import DEMO_DAY, run_demo
+from newsmon.library import ROLES
 
 RETURNS = ("sector_return", "benchmark_return", "ar_day0", "car_0_1", "car_0_3", "pre_drift")
 
@@ -85,14 +86,14 @@ def test_frames_have_typed_columns(m):
     assert str(stories["first_published_at"].dtype) == "datetime64[ns, UTC]"
     members = m.story(stories["id"].iloc[0])
     assert isinstance(members["role"].dtype, pd.CategoricalDtype)
-    assert list(members["role"].cat.categories) == [
-        "origin",
-        "reprint",
-        "partial_reprint",
-        "commentary",
-        "related",
-    ]
+    assert list(members["role"].cat.categories) == list(ROLES)
     assert members["novelty"].dtype == "float64" and members["official_origin"].dtype == bool
+
+
+def test_roles_are_story_detections():
+    from newsmon.analysis.stories import ROLES as DETECTED
+
+    assert ROLES == DETECTED
 
 
 def test_stories_of_the_day(m):
