@@ -265,6 +265,17 @@ def reaction_view(reaction: Mapping[str, Any]) -> Reaction | None:
     }
 
 
+def outlet_name(row: Mapping[str, Any]) -> str:
+    """What a reader calls the outlet of a stored article or story member: its stored
+    ``outlet_name``, else the outlet registry's name for its URL (IT之家, not ithome)."""
+    if row.get("outlet_name"):
+        return row["outlet_name"]
+    from newsmon.config.outlets import registry
+
+    outlets = registry()
+    return outlets.display_name(outlets.outlet_id(row.get("url"), row.get("site")))
+
+
 def origin_view(
     story: Mapping[str, Any], article: Mapping[str, Any] | None
 ) -> OfficialOrigin | None:
@@ -275,7 +286,7 @@ def origin_view(
     return {
         "title": article["title"],
         "url": story.get("official_origin_url") or article.get("url"),
-        "site": article["site"],
+        "site": outlet_name(article),
         "document_date": article.get("document_date"),
         "doc_number": article.get("doc_number"),
     }
@@ -289,7 +300,7 @@ def first_report(
     if not first:
         return None
     return {
-        "site": first["site"],
+        "site": outlet_name(first),
         "title": first["title"],
         "url": first["url"],
         "published_at": first["published_at"],
@@ -303,7 +314,7 @@ def timeline_rows(members: Sequence[Mapping[str, Any]]) -> list[TimelineEntry]:
     return [
         {
             "article_id": m["article_id"],
-            "site": m["site"],
+            "site": outlet_name(m),
             "title": m["title"],
             "url": m["url"],
             "published_at": m["published_at"],

@@ -4,7 +4,9 @@ reprints and the commentary on it.
 Records are plain dicts (``id``, ``site``, ``kind``, ``title``, ``text`` as display
 text, ``published_at``, ``document_date``, ``source``, ``url``, ``canonical_url``,
 ``content_hash``, ``origin_links``, ``cited_titles``, ``doc_number``,
-``parent_id``, ``attachments``); a missing key counts as empty.
+``parent_id``, ``attachments``, ``outlet`` and ``outlet_name`` -- the outlet a
+record counts as in reach and its display name, by default the site); a missing
+key counts as empty.
 
 Finding pairs
 -------------
@@ -106,7 +108,9 @@ one before an undated one, then the one with most strong edges, then by rank),
 the origin (the official origin, else the first-ranked dated record: an undated
 document never displaces a dated one as origin or title), the first publication (the earliest ``published_at`` among
 records of kind ``article``; an undated document never counts), counts of
-records (a document's files counted once), files, articles and sites. Roles:
+records (a document's files counted once), files, articles and sites (outlets:
+``first_site`` and ``sites`` are outlet ids, ``first_site_name`` and
+``site_names`` their display names). Roles:
 ``origin``; else the relation to the origin; else the strongest relation to any
 member (a duplicate is a ``reprint``).
 Novelty: members with a publication time, in order of (time, id), score
@@ -434,6 +438,9 @@ class _Item:
     origin_urls: tuple[str, ...]  # as given
     origin_links: frozenset[str]
     is_file: bool  # a PDF, DOC, DOCX or WPS file: kind attachment, or a file URL
+    outlet: str  # who published it: reach counts outlets
+    outlet_name: str
+    source_outlet: str | None  # the outlet its declared source (来源) names
     doc_number: str | None
     own_keys: frozenset[str]
     cited_keys: frozenset[str]
@@ -559,6 +566,9 @@ def _make_item(
         record.get("doc_number"),
         record.get("parent_id"),
         tuple(record.get("attachments") or ()),
+        record.get("outlet"),
+        record.get("outlet_name"),
+        record.get("source_outlet"),
         fp.key,
         fp.length,
     )
@@ -579,6 +589,9 @@ def _make_item(
         origin_urls=tuple(record.get("origin_links") or ()),
         origin_links=origin_links,
         is_file=is_file,
+        outlet=record.get("outlet") or site,
+        outlet_name=record.get("outlet_name") or record.get("outlet") or site,
+        source_outlet=record.get("source_outlet") or None,
         doc_number=record.get("doc_number") or None,
         own_keys=frozenset(own),
         cited_keys=frozenset(cited),
@@ -847,16 +860,21 @@ class StoryIndex:
 
     def roles(self) -> dict[str, dict[str, Any]]:
         """Per record id: story_id, role, novelty (100, 75, 56, ... or None) and score
-        (of the relation that gave the role; 1.0 for the origin)."""
+        (of the relation that gave the role; 1.0 for the origin), outlet, outlet_name
+        and source_outlet (the outlet its declared 来源 names, or None)."""
         self._refresh()
         out = {}
         for idx in sorted(self._story_of, key=lambda i: self._items[i].id):
             role, novelty, score = self._roles[idx]
-            out[self._items[idx].id] = {
+            item = self._items[idx]
+            out[item.id] = {
                 "story_id": self._story_of[idx],
                 "role": role,
                 "novelty": novelty,
                 "score": score,
+                "outlet": item.outlet,
+                "outlet_name": item.outlet_name,
+                "source_outlet": item.source_outlet,
             }
         return out
 
@@ -1566,7 +1584,7 @@ def _describe(
             role, score = best[3], -best[1]
         roles[it.idx] = (role, novelty.get(it.idx), score)
 
-    sites = sorted({it.site for it in its})
+    sites = sorted({it.outlet for it in its})
     n_files = sum(1 for role, _n, _s in roles.values() if role == "attachment")
     titled = official_origin or first or origin
     info = {
@@ -1577,7 +1595,8 @@ def _describe(
         "official_origin": official_origin.id if official_origin else None,
         "official_origin_url": origin_url,
         "first_published_at": first.time if first else None,
-        "first_site": first.site if first else None,
+        "first_site": first.outlet if first else None,
+        "first_site_name": first.outlet_name if first else None,
         "first_id": first.id if first else None,
         # a notice's PDF and DOC are the notice in other formats: one document in reach
         "n_records": len(its) - n_files,
@@ -1585,6 +1604,7 @@ def _describe(
         "n_articles": len(articles),
         "n_sites": len(sites),
         "sites": sites,
+        "site_names": sorted({it.outlet_name for it in its}),
         "_roles": roles,
     }
     return _Story(story_id=story_id, members=members, info=info)
@@ -1597,7 +1617,8 @@ def story_rows(stories: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``StoryIndex.stories()`` as ``stories`` rows: ``id``, ``title``,
     ``origin_article_id`` (the official origin, else the origin), ``first_article_id``,
     ``first_published_at``, ``first_site``, ``n_articles``, ``n_sites``,
-    ``official_origin_url`` and ``meta`` (``sites``, ``n_records``, ``origin``)."""
+    ``official_origin_url``, ``first_site_name`` and ``meta`` (``sites``,
+    ``site_names``, ``n_records``, ``n_files``, ``origin``)."""
     return [
         {
             "id": s["story_id"],
@@ -1609,9 +1630,12 @@ def story_rows(stories: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "n_articles": s.get("n_articles"),
             "n_sites": s.get("n_sites"),
             "official_origin_url": s.get("official_origin_url"),
+            "first_site_name": s.get("first_site_name"),
             "meta": {
                 "sites": s.get("sites"),
+                "site_names": s.get("site_names"),
                 "n_records": s.get("n_records"),
+                "n_files": s.get("n_files"),
                 "origin": s.get("origin"),
             },
         }
@@ -1621,7 +1645,8 @@ def story_rows(stories: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def membership_rows(roles: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``StoryIndex.roles()`` as ``story_articles`` rows: ``article_id``, ``story_id``,
-    ``role``, ``novelty``, ``score``, in the order given."""
+    ``role``, ``novelty``, ``score``, ``outlet``, ``outlet_name``, ``source_outlet``,
+    in the order given."""
     return [
         {
             "article_id": aid,
@@ -1629,6 +1654,9 @@ def membership_rows(roles: Mapping[str, Mapping[str, Any]]) -> list[dict[str, An
             "role": r["role"],
             "novelty": r["novelty"],
             "score": r["score"],
+            "outlet": r.get("outlet"),
+            "outlet_name": r.get("outlet_name"),
+            "source_outlet": r.get("source_outlet"),
         }
         for aid, r in roles.items()
     ]

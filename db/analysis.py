@@ -93,7 +93,8 @@ def load_story_members(db: Database, story_id: str) -> list[dict[str, Any]]:
     """A story's articles with their role and scores, in publication order (unknown times first: documents)."""
     sql = """
         select a.id as article_id, a.site, a.kind, a.title, a.url, a.published_at, a.document_date,
-               a.doc_number, a.source, sa.role, sa.novelty, sa.score
+               a.doc_number, a.source, sa.role, sa.novelty, sa.score, sa.outlet, sa.outlet_name,
+               sa.source_outlet
         from story_articles sa join articles a on a.id = sa.article_id
         where sa.story_id = ?
         order by a.published_at is not null, a.published_at, a.id

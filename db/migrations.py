@@ -316,3 +316,12 @@ def m005_lookup_indexes(db: Database) -> None:
     db.execute(
         "create index idx_stories_day_shanghai on stories (date(first_published_at, '+8 hours'))"
     )
+
+
+@migrations()
+def m006_story_outlets(db: Database) -> None:
+    """Stories name outlets: each member's outlet (config/outlets.toml), its display
+    name and the outlet its declared source names; the first publisher's name."""
+    for column in ("outlet", "outlet_name", "source_outlet"):
+        db["story_articles"].add_column(column, str)
+    db["stories"].add_column("first_site_name", str)

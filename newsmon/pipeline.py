@@ -18,8 +18,18 @@ Echo = Callable[[str], None]
 
 
 def story_record(article: dict[str, Any]) -> dict[str, Any]:
-    """The fields story detection reads, from a stored article."""
+    """The fields story detection reads, from a stored article, with its outlet (the
+    registry's for its URL's host: config/outlets.toml) and the outlet its declared
+    source names."""
+    from newsmon.config.outlets import registry
+
+    outlets = registry()
+    outlet = outlets.outlet_id(article.get("url") or article.get("canonical_url"), article["site"])
+    source_outlet = outlets.outlet_for_source(article.get("source"))
     return {
+        "outlet": outlet,
+        "outlet_name": outlets.display_name(outlet),
+        "source_outlet": source_outlet.id if source_outlet else None,
         "id": article["id"],
         "site": article["site"],
         "kind": article["kind"],

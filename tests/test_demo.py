@@ -80,7 +80,7 @@ def test_metaverse_rose_while_csi300_fell(demo):
 
 def test_digest_written(demo):
     html = (demo["tmp"] / "digests" / f"{DEMO_DAY}.html").read_text(encoding="utf-8")
-    assert "沪府办发〔2022〕12号" in html and "ithome at 2022-07-08 10:06:12" in html
+    assert "沪府办发〔2022〕12号" in html and "IT之家 at 2022-07-08 10:06:12" in html
     assert "data:image/png;base64," in html
 
 

@@ -484,7 +484,7 @@ def test_origin_view_and_first_report():
     assert origin["url"] == "https://www.shanghai.gov.cn/notice.html"  # the story's URL wins
     assert origin_view(dict(STORY, official_origin_url=None), ORIGIN)["url"] == ORIGIN["url"]
     first = first_report(STORY, MEMBERS)
-    assert (first["site"], first["published_shanghai"]) == ("ithome", "2022-07-08 10:06:12")
+    assert (first["site"], first["published_shanghai"]) == ("IT之家", "2022-07-08 10:06:12")
     assert first_report(dict(STORY, first_article_id="nope"), MEMBERS) is None
     assert first_report(STORY, []) is None
 
@@ -531,7 +531,7 @@ def test_digest_story_from_stored_records():
     assert story["id"] == "s1" and story["headline"] == STORY["title"]
     assert story["rank_score"] == 30.91
     assert story["official_origin"]["doc_number"] == "沪府办发〔2022〕12号"
-    assert story["first"]["site"] == "ithome"
+    assert story["first"]["site"] == "IT之家"  # outlets by display name
     assert (story["n_articles"], story["n_sites"]) == (3, 2)
     assert [s["sector_id"] for s in story["sectors"]] == ["metaverse", "robots"]
     assert len(story["timeline"]) == 3 and len(story["stocks"]) == 2

@@ -123,9 +123,10 @@ def test_story_and_membership_rows_from_the_index():
         "n_articles",
         "n_sites",
         "official_origin_url",
+        "first_site_name",
         "meta",
     }
-    assert set(stories[0]["meta"]) == {"sites", "n_records", "origin"}
+    assert set(stories[0]["meta"]) == {"sites", "site_names", "n_records", "n_files", "origin"}
     members = membership_rows(index.roles())
     assert [(m["article_id"], m["role"]) for m in members] == [("a", "origin"), ("b", "origin")]
     assert story_rows([]) == [] and membership_rows({}) == []

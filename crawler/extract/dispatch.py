@@ -2,7 +2,9 @@
 
 sina.com.cn / sina.cn -> sina; ithome.com -> ithome; www.gov.cn -> gov_cn;
 shanghai.gov.cn -> shanghai_gov; any other *.gov.cn -> government (the gov_cn parser's
-generic government path); anything else -> unknown (trafilatura).
+generic government path); a media outlet of the registry (config/outlets.toml:
+eastmoney, netease, ...) -> its outlet id, read by trafilatura; anything else ->
+unknown (trafilatura).
 
 When a site parser finds no body, the generic extractor reads the text and the record
 keeps every field the site parser did read (record.parser "<site>+generic", and
@@ -53,7 +55,11 @@ def site_for_url(url: str | None) -> str:
             return site
     if common.is_government_host(host):
         return "government"
-    return "unknown"
+    # a media outlet of the registry (config/outlets.toml) is its own site, not "unknown"
+    from newsmon.config.outlets import registry
+
+    outlet = registry().outlet_for_host(host)
+    return outlet.id if outlet is not None and not outlet.is_government else "unknown"
 
 
 def _merge(site_record: ArticleRecord, generic: ArticleRecord) -> ArticleRecord:
@@ -87,7 +93,7 @@ def parse_page(body: bytes | str, url: str | None, headers: dict | None = None) 
     site = site_for_url(url)
     parser = PARSERS.get(site)
     if parser is None:
-        return parse_generic(text, url, headers)
+        return parse_generic(text, url, headers, site=site)
     record = parser(text, url, headers)
     if record.text.strip():
         return record
