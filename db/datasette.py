@@ -284,6 +284,20 @@ TABLES: dict[str, dict[str, Any]] = {
         },
         "sort_desc": "date",
     },
+    "calendar_years": {
+        "description": "Exchange holidays known beyond exchange_calendars' own years, one row "
+        "per year, read from the State Council's annual holiday notice (newsmon calendar).",
+        "columns": {
+            "year": "the year the notice arranges",
+            "source": "notice article (crawled or imported) or file (newsmon calendar import)",
+            "ref": "the article's URL or the file's path",
+            "closed_days": "JSON list of the weekdays the exchanges close (YYYY-MM-DD)",
+            "work_days": "JSON list of the weekend days worked in exchange (the exchange stays shut)",
+            "arrangement": "JSON: each holiday's name, days off, days worked and sentence",
+            "imported_at": "when it was stored, UTC",
+        },
+        "sort": "year",
+    },
     "signatures": {
         "description": "MinHash signatures of each article's matching text, kept so stories are "
         "recomputed without shingling again.",
