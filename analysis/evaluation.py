@@ -19,6 +19,7 @@ import csv
 import io
 import itertools
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -106,11 +107,51 @@ def _scores(pairs: list[tuple[str, str]], name: str) -> dict[str, Any]:
     }
 
 
+def adjusted_rand_index(truth: list, predicted: list) -> float:
+    """Adjusted Rand index of two labellings of the same items (Hubert and Arabie):
+    1.0 for identical clusterings, about 0 for a random one."""
+    if len(truth) != len(predicted):
+        raise ValueError("labellings of different lengths")
+    n = len(truth)
+    if n < 2:
+        return 1.0
+
+    def pairs(counts) -> int:
+        return sum(c * (c - 1) // 2 for c in counts)
+
+    both = pairs(Counter(zip(truth, predicted, strict=True)).values())
+    a = pairs(Counter(truth).values())
+    b = pairs(Counter(predicted).values())
+    total = n * (n - 1) // 2
+    expected = a * b / total
+    maximum = (a + b) / 2
+    if maximum == expected:
+        return 1.0
+    return (both - expected) / (maximum - expected)
+
+
+def bcubed(truth: list, predicted: list) -> tuple[float, float, float]:
+    """BCubed precision, recall and F1 (Bagga and Baldwin): per item, the share of
+    its predicted cluster in its true cluster and the reverse, averaged over items."""
+    if not truth:
+        return 1.0, 1.0, 1.0
+    cells = Counter(zip(truth, predicted, strict=True))
+    size_t, size_p = Counter(truth), Counter(predicted)
+    precision = sum(cells[(t, p)] / size_p[p] for t, p in zip(truth, predicted, strict=True))
+    recall = sum(cells[(t, p)] / size_t[t] for t, p in zip(truth, predicted, strict=True))
+    precision, recall = precision / len(truth), recall / len(truth)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
 def evaluate_dedupe(eval_set: DedupeEvalSet) -> pd.DataFrame:
-    """Precision and recall per relation over all pairs of the set, plus two rows:
-    ``linked`` (any relation versus none) and ``same_story`` (pairs put in one
-    story versus the expected stories). Index: relation; columns: support,
-    predicted, correct, precision, recall."""
+    """Precision, recall and F1 per relation over all pairs of the set, plus
+    ``linked`` (any relation versus none), ``same_story`` (pairwise: pairs put in
+    one story versus the expected stories; pairs labelled ``any`` are not scored),
+    ``bcubed`` (BCubed precision, recall, F1 of the clustering) and ``ari`` (its
+    adjusted Rand index, in ``f1``; ``support`` the records scored, ``predicted``
+    and ``correct`` the numbers of predicted and expected stories). Index:
+    relation; columns: support, predicted, correct, precision, recall, f1."""
     stories, relations, roles = story_clusters(eval_set.records)
     predicted = {frozenset((r["a"], r["b"])): r["relation"] for r in relations}
     ids = sorted(eval_set.stories)
@@ -127,12 +168,37 @@ def evaluate_dedupe(eval_set: DedupeEvalSet) -> pd.DataFrame:
                 ("linked" if expected != NONE else NONE, "linked" if got != NONE else NONE)
             )
         sa, sb = eval_set.stories[a], eval_set.stories[b]
-        if ANY_STORY not in (sa, sb):
+        if ANY_STORY not in (sa, sb) and expected != ANY:
             same = roles[a]["story_id"] == roles[b]["story_id"]
             story_pairs.append(("same" if sa == sb else NONE, "same" if same else NONE))
     rows = {name: _scores(relation_pairs, name) for name in RELATIONS}
     rows["linked"] = _scores(linked_pairs, "linked")
     rows["same_story"] = _scores(story_pairs, "same")
+    for row in rows.values():
+        p, r = row["precision"], row["recall"]
+        row["f1"] = 2 * p * r / (p + r) if p + r else 0.0
+    # the clustering itself, over the records with a story label ("*" left out)
+    scored = [i for i in ids if eval_set.stories[i] != ANY_STORY]
+    truth = [eval_set.stories[i] for i in scored]
+    got = [roles[i]["story_id"] for i in scored]
+    bp, br, bf = bcubed(truth, got)
+    n = len(scored)
+    rows["bcubed"] = {
+        "support": n,
+        "predicted": len(set(got)),
+        "correct": len(set(truth)),
+        "precision": bp,
+        "recall": br,
+        "f1": bf,
+    }
+    rows["ari"] = {
+        "support": n,
+        "predicted": len(set(got)),
+        "correct": len(set(truth)),
+        "precision": float("nan"),
+        "recall": float("nan"),
+        "f1": adjusted_rand_index(truth, got),
+    }
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "relation"
     return table

@@ -229,7 +229,7 @@ TEMPLATE_MIN_DF = 7
 #: recurring paragraphs, without the short ones (salutations, signatures,
 #: headings) and without those that recur with other numbers or titles (slot
 #: templates: cover sentences, dates, flashes of one template)
-TEMPLATE_FALLBACK_SHARE = 0.25
+TEMPLATE_FALLBACK_SHARE = 0.1
 #: a recurring paragraph with fewer shingles than this (about 40 characters) is
 #: template even in a widely reprinted text
 TEMPLATE_LONG_LINE = 36
@@ -646,7 +646,9 @@ def _no_template(_item: _Item) -> np.ndarray | None:
 
 
 def _relate(
-    x: _Item, y: _Item, keep_of: Callable[[_Item], np.ndarray | None] = _no_template
+    x: _Item,
+    y: _Item,
+    keep_of: Callable[[_Item], np.ndarray | None] = _no_template,
 ) -> _Edge | None:
     """The verified relation between two records, or None. ``keep_of(item)``: which
     of a text's shingles count as evidence (None: all; template text does not)."""
@@ -1178,6 +1180,7 @@ class StoryIndex:
                     keep = ~(slot | (repeat & short))[line_of]
                 if keep.all():
                     keep = None
+
         self._keep[item.idx] = keep
         return keep
 
@@ -1306,6 +1309,7 @@ class StoryIndex:
         if not self._dirty:
             return
         seen: set[int] = set()
+        components: list[set[int]] = []
         for start in sorted(self._dirty):
             if start in seen or self._items[start] is None:
                 continue
@@ -1317,10 +1321,15 @@ class StoryIndex:
                         component.add(n)
                         stack.append(n)
             seen |= component
+            components.append(component)
+        # every old story of the touched components goes before any new one is made: a
+        # story split in two keeps its id in one part, which must not be popped later
+        for component in components:
             for m in component:
                 old = self._story_of.pop(m, None)
                 if old is not None:
                     self._stories.pop(old, None)
+        for component in components:
             for story in _cluster(self._items, self._edges, self._adj, sorted(component)):
                 self._stories[story.story_id] = story
                 for m in story.members:

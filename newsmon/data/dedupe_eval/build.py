@@ -14,6 +14,7 @@ import itertools
 import json
 import random
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import lxml.html
@@ -752,6 +753,472 @@ for key, id, story, site, kind, t, title, url in [
     if id == "bynr0":
         note += " (same region as taxrelief: Inner Mongolia)"
     add(id, t_, story, note, site=site, kind=kind, published_at=t, title=title, url=url)
+
+# ================================================================ generated families
+# Each real base text (the recorded pages above, two other-media pages) is the
+# origin of a family of variants made by documented transformations; every pair in
+# a family is labelled from how the two were made, never from what the system says.
+# Then hard negatives: notices of one office and plans of one template around real
+# bodies, flashes of one template, roundups quoting two families.
+import opencc  # noqa: E402
+
+from newsmon.crawler.extract.generic import parse_generic  # noqa: E402
+
+S2T = opencc.OpenCC("s2t")
+grng = random.Random(20260101)
+
+
+def with_text(d):
+    return {**d, "text": (OUT / d["file"]).read_text("utf-8").rstrip("\n")}
+
+
+by_id = {d["id"]: with_text(d) for d in docs}
+family_of = {}  # variant id -> base id
+OUTLETS = [
+    "澎湃新闻",
+    "界面新闻",
+    "第一财经",
+    "证券时报",
+    "中国证券报",
+    "每日经济新闻",
+    "经济观察网",
+    "21世纪经济报道",
+]
+HEADERS = ["来源：{o}", "（本文来自{o}）", "【{o}】", "本文转载自{o}，版权归原作者所有。"]
+FOOTERS = [
+    "免责声明：本文仅代表作者本人观点，与本网站无关，请读者仅作参考。",
+    "（本文来源：{o}）",
+    "更多精彩内容，请关注{o}官方账号。",
+    "文章转载自{o}，如有侵权请联系删除。",
+]
+EDITORIAL = [
+    "编者按：本文有删节，小标题为编者所加。",
+    "记者观察：这一变化值得持续关注，后续进展本报将继续跟踪报道。",
+    "延伸阅读：相关报道见本报此前刊发的系列文章。",
+]
+
+
+def other_media(name):
+    raw = (REAL / "other_media" / name).read_bytes().decode("utf-8", "replace")
+    return display_text(parse_generic(raw, "http://example.com/").text)
+
+
+BASES = {
+    # base id: (text, story label, origin of the text)
+    "kepu0": (by_id["kepu0"], "yangtze"),
+    "jl0": (by_id["jl0"], "nenjiang"),
+    "nmg0": (by_id["nmg0"], "taxrelief"),
+    "lottery0": (by_id["lottery0"], "lottery"),
+    "tram0": (by_id["tram0"], "tram"),
+    "forex0": (by_id["forex0"], "yuan"),
+    "trial0": (by_id["trial0"], "trial"),
+    "bonds0": (by_id["bonds0"], "bonds"),
+    "iphone0": (by_id["iphone0"], "iphone"),
+    "parks0": (by_id["parks0"], "parks"),
+    "nio0": (by_id["nio0"], "nio"),
+    "npc0": (by_id["npc0"], "npc2007"),
+    "shanxi0": (by_id["shanxi0"], "shanxi"),
+    "bynr0": (by_id["bynr0"], "bynr"),
+}
+for key, story, name, title, url in [
+    (
+        "people0",
+        "fathers",
+        "gne_people_culture_2018-04-23.html",
+        "女儿出嫁，郑板桥画了几笔兰花当嫁妆",
+        "http://culture.people.com.cn/n1/2018/0423/c1013-29942426.html",
+    ),
+    (
+        "xinhua0",
+        "strike",
+        "gne_xinhuanet_world_2019-12-10.html",
+        "法国全国大罢工再次严重影响交通",
+        "http://www.xinhuanet.com/world/2019-12/10/c_1125327450.htm",
+    ),
+]:
+    text = "\n".join(p for p in other_media(name).split("\n") if len(p) >= 12)
+    add(
+        key,
+        text,
+        story,
+        f"real/other_media/{name}: real article page (GeneralNewsExtractor test page), text by trafilatura, furniture lines under 12 characters dropped",
+        site="unknown",
+        published_at="2019-12-10T02:00:00Z" if key == "xinhua0" else "2018-04-23T01:00:00Z",
+        title=title,
+        url=url,
+    )
+    by_id[key] = with_text(docs[-1])
+    BASES[key] = (by_id[key], story)
+
+
+def sentences(p):
+    return re.findall(r"[^。！？]*[。！？]|[^。！？]+$", p)
+
+
+def delete_sentences(ps, share, rng):
+    out = []
+    for p in ps:
+        kept = [x for x in sentences(p) if rng.random() >= share] or sentences(p)[:1]
+        out.append("".join(kept))
+    return out
+
+
+def widen(text):
+    """Full-width digits and letters, ASCII punctuation between Chinese characters."""
+    table = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F) if chr(c).isalnum()}
+    text = "".join(table.get(ch, ch) for ch in text)
+    return text.replace("，", ",").replace("。", ".").replace("：", ":")
+
+
+def section(ps, lo_share, hi_share, rng):
+    """Contiguous paragraphs from about lo_share of the text, covering 25-35% of it."""
+    total = sum(map(len, ps))
+    acc, start = 0, 0
+    for i, p in enumerate(ps):
+        if acc >= lo_share * total:
+            start = i
+            break
+        acc += len(p)
+    want = rng.uniform(0.25, 0.35) * total
+    keep, got = [], 0
+    for i in range(start, len(ps)):
+        keep.append(i)
+        got += len(ps[i])
+        if got >= want:
+            break
+    return keep
+
+
+VARIANTS = [
+    # (suffix, kind, note): kind decides the labels (see label_pair)
+    (
+        "w",
+        "same",
+        "full-width digits and letters, ASCII , . : for Chinese punctuation (PDF and old CMS forms)",
+    ),
+    ("t", "same", "Traditional characters (OpenCC s2t of the whole text)"),
+    ("tb", "edited", "Traditional characters and another outlet's header and footer"),
+    ("s", "edited", "paragraphs shuffled (a re-edited layout)"),
+    ("d1", "edited", "10% of the sentences deleted and an editorial line added"),
+    ("d2", "edited", "15% of the sentences deleted and an editorial line added"),
+    ("b1", "edited", "another outlet's header and footer boilerplate"),
+    ("b2", "edited", "another outlet's header and footer boilerplate"),
+    ("b3", "edited", "another outlet's header and footer boilerplate, commas edited to 、 or ；"),
+    ("c", "edited", "a correction: 更正 line first, one number changed"),
+    ("l", "edited", "a lead of the reprinting outlet before the text"),
+    ("e", "edited", "a quarter of the sentences word-edited (表示->称, ...)"),
+    ("tw", "same", "Traditional characters in full-width forms"),
+    ("k1", "prefix", "truncated to its first 60-70%"),
+    ("k3", "prefix", "truncated to its first 55-60%, under another outlet's header"),
+    ("k2", "prefix", "truncated to its first 75-90%"),
+    ("p1", "part", "partial reprint: a 25-35% section from the first half"),
+    ("p2", "part", "partial reprint: a 25-35% section from the second half"),
+    ("p1b", "part", "the first-half section under another outlet's header"),
+    ("p2w", "part", "the second-half section in full-width forms"),
+]
+
+
+def make_variant(base, suffix, rng):
+    ps = base["text"].split("\n")
+    idx = list(range(len(ps)))
+    o = rng.choice(OUTLETS)
+    head, foot = rng.choice(HEADERS).format(o=o), rng.choice(FOOTERS).format(o=o)
+    if suffix == "w":
+        return widen(base["text"]), idx
+    if suffix == "t":
+        return S2T.convert(base["text"]), idx
+    if suffix == "tw":
+        return widen(S2T.convert(base["text"])), idx
+    if suffix == "tb":
+        return S2T.convert("\n".join([head, *ps, foot])), idx
+    if suffix == "s":
+        order = idx[:]
+        rng.shuffle(order)
+        return "\n".join(ps[i] for i in order), idx
+    if suffix in ("d1", "d2"):
+        share = 0.10 if suffix == "d1" else 0.15
+        return "\n".join([*delete_sentences(ps, share, rng), rng.choice(EDITORIAL)]), idx
+    if suffix in ("b1", "b2"):
+        return "\n".join([head, *ps, foot]), idx
+    if suffix == "b3":
+        return "\n".join([head, *[punct_edits(p, 0.08, rng) for p in ps], foot]), idx
+    if suffix == "c":
+        text = base["text"]
+        m = re.search(r"\d+", text)
+        if m:
+            text = text[: m.start()] + str(int(m.group()) + 1) + text[m.end() :]
+        return "更正：本文此前版本中一处数字有误，现已更正。\n" + text, idx
+    if suffix == "l":
+        lead = f"【{o}讯】{base['title']}。以下为原文。"
+        return "\n".join([lead, *ps]), idx
+    if suffix == "e":
+        return "\n".join(word_edits(p, 0.25, rng) for p in ps), idx
+    if suffix in ("k1", "k2", "k3"):
+        share = {"k1": (0.6, 0.7), "k2": (0.75, 0.9), "k3": (0.55, 0.6)}[suffix]
+        share = rng.uniform(*share)
+        total, acc, keep = sum(map(len, ps)), 0, []
+        for i, p in enumerate(ps):
+            keep.append(i)
+            acc += len(p)
+            if acc >= share * total:
+                break
+        body = [ps[i] for i in keep]
+        return "\n".join([head, *body] if suffix == "k3" else body), keep
+    if suffix in ("p1", "p1b"):
+        keep = section(ps, 0.0, 0.35, random.Random(base["id"] + "p1"))
+        body = [ps[i] for i in keep]
+        return "\n".join([head, *body] if suffix == "p1b" else body), keep
+    if suffix in ("p2", "p2w"):
+        keep = section(ps, 0.55, 0.35, random.Random(base["id"] + "p2"))
+        text = "\n".join(ps[i] for i in keep)
+        return (widen(text) if suffix == "p2w" else text), keep
+    raise ValueError(suffix)
+
+
+members = {}  # base -> [(id, kind, kept paragraph set, n paragraphs)]
+for base_id, (base, story) in BASES.items():
+    n = len(base["text"].split("\n"))
+    members[base_id] = [(base_id, "base", frozenset(range(n)), n)]
+    t0 = (
+        datetime.fromisoformat(base["published_at"].replace("Z", "+00:00"))
+        if base["published_at"]
+        else datetime(2022, 1, 1, tzinfo=UTC)
+    )
+    for k, (suffix, kind, note) in enumerate(VARIANTS):
+        vid = f"{base_id}{suffix}"
+        text, kept = make_variant(base, suffix, random.Random(vid))
+        when = (t0 + timedelta(hours=2 + k)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        add(
+            vid,
+            text,
+            story,
+            f"generated from {base_id}: {note}",
+            site=grng.choice(["sina", "ithome", "unknown", "eastmoney", "netease"]),
+            published_at=when,
+            title=base["title"],
+            url=f"https://news.example.com/{vid}.html",
+        )
+        members[base_id].append((vid, kind, frozenset(kept), n))
+
+
+def label_pair(x, y):
+    (_, kx, px, _n), (_, ky, py, _) = x, y
+    if "part" in (kx, ky):
+        if kx == ky == "part":
+            if px == py:
+                return "reprint", "the same section"
+            return (
+                ("none", "disjoint sections of one text")
+                if not (px & py)
+                else ("any", "overlapping sections")
+            )
+        part, other = (px, py) if kx == "part" else (py, px)
+        return (
+            ("partial_reprint", "a section and a text containing it")
+            if part <= other
+            else ("any", "a section partly outside a truncation")
+        )
+    if {kx, ky} <= {"base", "same"}:
+        return "duplicate", "the same text in other character forms"
+    return "reprint", "the same text, edited, truncated or under other boilerplate"
+
+
+for ms in members.values():
+    for x, y in itertools.combinations(ms, 2):
+        relation, why = label_pair(x, y)
+        rel(x[0], y[0], relation, why)
+# pairs of the sections that are one text in two forms
+for base_id in members:
+    for a, b in (("p1", "p1b"), ("p2", "p2w")):
+        pairs[:] = [p for p in pairs if {p[0], p[1]} != {base_id + a, base_id + b}]
+        rel(
+            base_id + a,
+            base_id + b,
+            "reprint" if a == "p1" else "duplicate",
+            "one section, other header or other character forms",
+        )
+# the hand-made records of the first set against the generated variants: story scored, relation not
+old_family = {
+    "kepu0": ["kepu1", "kepu2", "kepu3", "kepu4", "kepu5"],
+    "jl0": ["jl1", "jl2"],
+    "nmg0": ["nmg1", "nmg2"],
+    "lottery0": ["lottery1", "lottery2"],
+    "tram0": ["tram1", "roundup2"],
+    "forex0": ["forex0b", "forex1"],
+    "trial0": ["roundup1"],
+    "bonds0": ["roundup2"],
+}
+for base_id, olds in old_family.items():
+    for old in olds:
+        for vid, *_ in members[base_id][1:]:
+            rel(old, vid, "any", "hand-made record of the first set against a generated variant")
+
+# ---------------------------------------------------------------- hard negatives
+first_sentences = []
+for base_id, (base, story) in BASES.items():
+    p = next(x for x in base["text"].split("\n") if len(x) > 30)
+    end = p.find("。")
+    first_sentences.append(
+        (base_id, story, base["title"][:20], p[: end + 1] if 0 < end < 120 else p[:80])
+    )
+
+notice_ids = []
+for i, (base_id, _story, subject, _sentence) in enumerate(first_sentences[:12]):
+    title = f"{subject}工作方案"
+    nid = f"notice{i:02d}"
+    text = "\n".join(
+        [
+            f"上海市人民政府办公厅关于印发《{title}》的通知",
+            "各区人民政府，市政府各委、办、局：",
+            f"经市政府同意，现将《{title}》印发给你们，请认真按照执行。",
+            BASES[base_id][0]["title"] + "。",
+            "上海市人民政府办公厅",
+            f"2023年{1 + i % 12}月{10 + i}日",
+        ]
+    )
+    add(
+        nid,
+        text,
+        nid,
+        f"a notice of the Shanghai general office in its real form (title, salutation, cover sentence, signature, date; seeds/003's cover letter), its one line of its own the title of {base_id}: hard negative, one office, another subject",
+        site="shanghai_gov",
+        kind="document",
+        document_date=f"2023-{1 + i % 12:02d}-{10 + i:02d}",
+        title=f"上海市人民政府办公厅关于印发《{title}》的通知",
+        url=f"https://www.shanghai.gov.cn/nw12344/2023/{nid}.html",
+    )
+    notice_ids.append((nid, base_id))
+for a, b in itertools.combinations([n for n, _ in notice_ids], 2):
+    rel(
+        a, b, "none", "notices of one office on different subjects: only the cover letter is shared"
+    )
+for nid, base_id in notice_ids:
+    rel(nid, base_id + "l", "any", "the variant's lead repeats the title the notice names")
+    if BASES[base_id][0]["title"][:12] in BASES[base_id][0]["text"]:
+        for vid, *_ in members[base_id]:
+            rel(nid, vid, "any", "the text opens with the title the notice names")
+for k, (nid, _) in enumerate(notice_ids[:3]):
+    o = OUTLETS[k]
+    rid = f"{nid}r"
+    text = "\n".join(
+        [
+            f"来源：{o}",
+            by_id_text := (OUT / "texts" / f"{nid}.txt").read_text("utf-8").strip(),
+            f"（本文来源：{o}）",
+        ]
+    )
+    add(
+        rid,
+        text,
+        nid,
+        f"{nid} reprinted by {o} with its header and footer: a reprint of a templated notice",
+        site="unknown",
+        published_at=f"2023-0{1 + k}-2{k}T03:00:00Z",
+        title=f"上海发布{nid}",
+        url=f"https://news.example.com/{rid}.html",
+    )
+    rel(nid, rid, "reprint", "the notice under another boilerplate")
+    for other, _ in notice_ids:
+        if other != nid:
+            rel(rid, other, "none", "a reprint of one notice against another notice of the office")
+
+safeguards = []
+lines = recs["003"][0].split("\n")
+start = next(i for i, ln in enumerate(lines) if ln.endswith("四、保障措施"))
+safeguards = lines[start : start + 11]
+plan_ids = []
+for i, (base_id, _story, subject, _sentence) in enumerate(first_sentences[:12]):
+    pid = f"plan{i:02d}"
+    rng_i = random.Random(pid)
+    ps = sorted(BASES[base_id][0]["text"].split("\n"), key=len, reverse=True)[:3]
+    text = "\n".join(
+        [
+            f"{subject}三年行动方案",
+            "一、总体要求",
+            *ps,
+            *safeguards[: rng_i.randint(6, len(safeguards))],
+        ]
+    )
+    add(
+        pid,
+        text,
+        pid,
+        f"a plan in the standard form: the three longest paragraphs of {base_id} as its own content, then the metaverse plan's 保障措施 section (seeds/003, 6 to 11 of its paragraphs): hard negative, one template",
+        site="government",
+        kind="document",
+        document_date=f"2023-03-{1 + i:02d}",
+        title=f"{subject}三年行动方案",
+    )
+    plan_ids.append((pid, base_id))
+for a, b in itertools.combinations([p for p, _ in plan_ids], 2):
+    rel(
+        a,
+        b,
+        "none",
+        "plans written to one template: only the standard safeguards section is shared",
+    )
+for pid, base_id in plan_ids:
+    for vid, *_ in members[base_id]:
+        rel(pid, vid, "any", "the plan's own paragraph comes from this text")
+    for nid, nb in notice_ids:
+        if nb == base_id:
+            rel(pid, nid, "any", "both name the subject of one text")
+    for f in ("seed003", "seed004", "noticepdf", "noticedoc", "noticepage"):
+        rel(pid, f, "none", "a plan reusing the seed plan's safeguards section")
+
+flash_ids = []
+fr = random.Random(7)
+for i in range(20):
+    m, d = 1 + i % 12, 1 + (i * 7) % 27
+    amount = fr.choice([20, 50, 100, 150, 200, 300, 500, 800, 1000, 1200, 2000, 3000])
+    text = f"为维护银行体系流动性合理充裕，2024年{m}月{d}日人民银行以利率招标方式开展了{amount}亿元7天期逆回购操作，中标利率{fr.choice(['1.70', '1.80', '1.50'])}%。"
+    fid = f"omo{i:02d}"
+    add(
+        fid,
+        text,
+        fid,
+        "a flash in the template of the central bank's open-market announcements (real wording), another day and amount: hard negative",
+        site="sina",
+        published_at=f"2024-{m:02d}-{d:02d}T01:{10 + i}:00Z",
+        title="央行开展逆回购操作",
+    )
+    flash_ids.append(fid)
+for a, b in itertools.combinations(flash_ids, 2):
+    rel(a, b, "none", "flashes of one template on different days")
+for i, fid in enumerate(flash_ids[:3]):
+    cid = f"{fid}c"
+    add(
+        cid,
+        (OUT / "texts" / f"{fid}.txt").read_text("utf-8").strip(),
+        fid,
+        f"{fid} on another site, word for word",
+        site="ithome",
+        published_at=f"2024-{1 + i % 12:02d}-{1 + (i * 7) % 27:02d}T02:00:00Z",
+        title="央行开展逆回购操作",
+    )
+    rel(fid, cid, "duplicate", "the same flash on another site")
+    for other in flash_ids:
+        if other != fid:
+            rel(cid, other, "none", "a copy of one flash against another of the template")
+
+bases = list(BASES)
+rr = random.Random(11)
+for k in range(4):
+    x, y = rr.sample(bases, 2)
+    px = BASES[x][0]["text"].split("\n")[:3]
+    py = BASES[y][0]["text"].split("\n")[:3]
+    rid = f"roundupx{k}"
+    add(
+        rid,
+        "\n".join(["一周要闻回顾", *px, "另据报道：", *py, "以上为本周要闻。"]),
+        "*",
+        f"weekly roundup written for the set: the first three paragraphs of {x} and of {y} (two unrelated stories); may join either, must not merge them",
+        published_at="2024-06-01T02:00:00Z",
+        title="一周要闻回顾",
+    )
+    for base_id in (x, y):
+        for vid, *_ in members[base_id]:
+            rel(rid, vid, "any", "a roundup quoting this story")
 
 cols = [
     "id",
