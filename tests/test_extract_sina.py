@@ -98,8 +98,9 @@ def test_editor_of_the_new_template():
     assert NEW16.editor == "刘光博"
 
 
-def test_author_line():
-    assert NEW16.author == "新京报"
+def test_author_is_the_reporters_credited_in_the_text_not_the_outlet():
+    # the page's 作者 field repeats the outlet; the closing line credits the reporters
+    assert NEW16.author == "奚丹霓 张赛"
 
 
 def test_us_stock_tags_with_anchors():
@@ -199,14 +200,120 @@ def test_binary_is_not_a_page():
         parse_sina(b"\x00\x01\x02<html>", "https://news.sina.com.cn/a.shtml")
 
 
-def test_old_page_gives_title_and_time_but_no_body():
-    old = parse_sina(
-        (DATA / "real/labeled/cwced_sina_chanye_2005_gb2312.html").read_bytes(),
-        "http://chanye.finance.sina.com.cn/sm/2005-03-21/244339.shtml",
-        HEADERS,
-    )
-    assert (old.title, old.published_at, old.text) == (
+OLD = parse_sina(
+    (DATA / "real/labeled/cwced_sina_chanye_2005_gb2312.html").read_bytes(),
+    "http://chanye.finance.sina.com.cn/sm/2005-03-21/244339.shtml",
+    HEADERS,
+)
+
+
+def test_2005_page_title_and_dateline_time():
+    assert (OLD.title, OLD.published_at) == (
         "四年前中500万现穷困潦倒 一夜暴富后如何经营",
         "2005-03-21T03:21:00Z",
-        "",
     )
+
+
+def test_2005_page_body_by_its_own_template():
+    assert OLD.parser == "sina"
+    assert OLD.text.startswith("人生如戏。一夜之间")
+    assert OLD.text.endswith("山庄的运作就不愁资金了。”")
+
+
+def test_2005_page_source_from_the_dateline_and_writer_from_its_last_line():
+    assert (OLD.source, OLD.author) == ("理财周刊", "尹娟")
+
+
+# --- clutter inside the article block ------------------------------------------------------
+
+EVAL = DATA / "extract_eval/pages/sina"
+CHEN = parse_sina(
+    (EVAL / "gne_sina_2019-10-23_doc-iicezuev4202091.html").read_bytes(),
+    "https://news.sina.com.cn/c/2019-10-23/doc-iicezuev4202091.shtml",
+)
+
+
+def test_original_title_kept_out_of_the_body():
+    assert CHEN.original_title == "快讯！陈同佳刑满出狱，向潘晓颖家人鞠躬致歉"
+    assert "原标题" not in CHEN.text and NEWS19.original_title.startswith("视界丨")
+
+
+def test_video_caption_kept_as_metadata():
+    assert CHEN.meta["video_captions"] == ["视频-陈同佳出狱 鞠躬说“对不起”"]
+    assert "视频-" not in CHEN.text and "视频-" not in NEWS19.text
+
+
+def test_earlier_report_and_topic_links_are_not_body():
+    assert CHEN.text.endswith("说完这些话后，陈同佳上车离开了现场。")
+    assert "此前报道" not in CHEN.text and "点击进入专题" not in CHEN.text
+
+
+def test_related_news_links_are_not_body():
+    assert TECH.text.startswith("新浪科技讯 北京时间9月11日凌晨消息")
+
+
+def test_photo_credit_kept_as_metadata():
+    assert "图/pixabay" not in US.text and US.meta["photo_credits"] == ["图/pixabay"]
+
+
+def test_self_media_disclaimer_and_wechat_byline_are_not_body():
+    assert "免责声明" not in US.text and not US.text.startswith("原创")
+    assert US.author == "路闻卓立"
+
+
+def test_closing_credit_line_is_not_body():
+    assert NEW16.text.endswith("人大代表、政协委员和各界群众三十余人旁听了庭审。")
+
+
+def test_closing_name_is_the_author():
+    assert TECH.author == "李楠"
+
+
+def test_byline_in_parentheses_is_the_author():
+    assert ROLL.author == "裴剑飞"
+
+
+# --- the 2004-2005 table template ------------------------------------------------------------
+
+HOUSE = parse_sina(
+    (EVAL / "cwced_sina_house_2005-03-31_031868306.html").read_bytes(),
+    "http://bj.house.sina.com.cn/p/2005-03-31/031868306.html",
+)
+
+
+def test_dateline_under_the_title_gives_time_and_source():
+    assert (HOUSE.published_at, HOUSE.source) == ("2005-03-30T19:18:00Z", "北京娱乐信报")
+
+
+def test_old_body_without_dateline_channel_url_and_photo_credit():
+    assert HOUSE.text.startswith(
+        "拿出10万元来做房产投资，一来以钱生钱，二来为今后养老留条后路\n人物画像"
+    )
+    assert "http://" not in HOUSE.text and "/摄" not in HOUSE.text
+
+
+# --- the mobile template (finance.sina.cn / news.sina.cn) --------------------------------
+
+MOBILE = parse_sina(
+    (EVAL / "magic_sinacn_2005-08-26_detail-ikknscsi2623250.html").read_bytes(),
+    "https://finance.sina.cn/sa/2005-08-26/detail-ikknscsi2623250.d.html",
+)
+
+
+def test_mobile_template_recognised():
+    assert MOBILE.parser == "sina" and MOBILE.meta["template"] == "mobile"
+
+
+def test_mobile_title_and_minute():
+    assert MOBILE.title == "创业环保第一季度报告会计差错的提示性公告"
+    assert MOBILE.published_at == "2005-08-25T21:39:00Z"
+
+
+def test_mobile_body_without_headline_or_source_line():
+    assert MOBILE.text.startswith("天津创业环保股份有限公司")
+    assert MOBILE.text.endswith("天津创业股份有限公司董事会\n2005年8月25日")
+
+
+def test_mobile_source_is_the_declared_one_and_media_kept():
+    assert MOBILE.source == "上海证券报"
+    assert MOBILE.meta["media"] == "上海证券报网络版"

@@ -33,11 +33,18 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 SNIFF_CHARS = 2048
 
 
+#: a tag that only HTML has; saved corpora also wrap pages in <text id=URL ...> and
+#: may open with a long <script> block before any of the others
+HTML_TAG_SNIFF_RE = re.compile(
+    r"<\s*(!doctype|html|head|body|meta|title|div|p|table|span|a|script|style|link|font|center)\b"
+)
+
+
 def looks_like_html(text: str) -> bool:
     head = text[:SNIFF_CHARS].lstrip("\ufeff \t\r\n").lower()
     if not head or head.startswith(("%pdf", "{", "[")):
         return False
-    return bool(re.search(r"<\s*(!doctype|html|head|body|meta|title|div|p|table|span|a)\b", head))
+    return bool(HTML_TAG_SNIFF_RE.search(head))
 
 
 STRAY_CLOSE_RE = re.compile(r"</\s*(?:html|body)\s*>", re.I)
@@ -96,7 +103,9 @@ def meta_content(tree: etree._Element, *names: str) -> str | None:
     wanted = [n.lower() for n in names]
     found: dict[str, str] = {}
     for meta in tree.iter("meta"):
-        key = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").lower()
+        key = (
+            (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").strip().lower()
+        )
         if key in wanted and key not in found:
             value = squash(meta.get("content"))
             if value:
@@ -150,6 +159,55 @@ def title_from_title_tag(tree: etree._Element) -> str:
     return TITLE_SUFFIX_RE.split(raw, maxsplit=1)[0].strip() or raw
 
 
+#: private-use code points: what a GBK page's user-defined characters decode to (no glyph)
+PRIVATE_USE_RE = re.compile("[\ue000-\uf8ff]")
+
+
+def clean_title(text: str | None) -> str:
+    """A headline as read: whitespace squashed, private-use code points removed."""
+    return squash(PRIVATE_USE_RE.sub("", text or ""))
+
+
+def text_between(tree: etree._Element, start: Any, stop: Any, limit: int = 600) -> str:
+    """The page text after element start (exclusive of it) up to element stop, squashed,
+    at most limit characters (the info line between a headline and the article text).
+    Without start: the limit characters before stop; without stop: limit after start."""
+    body = tree.find(".//body")
+    if body is None:
+        return ""
+    parts: list[str] = []
+    started = start is None
+    # the last node inside start: held, so that lxml hands back this very proxy (``is``)
+    last_inside = None
+    if start is not None:
+        *_, last_inside = start.iter()
+    inside = False
+    for element in body.iter():
+        if element is stop:
+            break
+        if element is start:
+            started, inside = True, element is not last_inside
+            if not inside and element.tail:
+                parts.append(element.tail)
+            continue
+        if inside:
+            if element is last_inside:
+                inside = False
+                parts.extend(t for t in (element.tail, start.tail) if t)
+            continue
+        if not started:
+            continue
+        if isinstance(element.tag, str) and element.tag not in ("script", "style", "noscript"):
+            if element.text:
+                parts.append(element.text)
+        if element.tail:
+            parts.append(element.tail)
+        if start is not None and sum(map(len, parts)) > limit * 2:
+            break
+    text = squash(" ".join(parts))
+    return text[:limit] if start is not None else text[-limit:]
+
+
 def strip_tags(text: str | None) -> str:
     """Text of a value that carries markup (some sites put <div> in meta ArticleTitle)."""
     if not text or "<" not in text:
@@ -162,7 +220,8 @@ def strip_tags(text: str | None) -> str:
 #: YYYY-MM-DD[ T-]HH:MM[:SS], YYYY/M/D H:M:S, YYYY年M月D日 H:M, YYYY.MM.DD
 DATETIME_RE = re.compile(
     r"(?P<y>(?:19|20)\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"(?:(?:\s*|T|-)(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
+    r"(?:(?:\s*|T|-)(?P<ampm_cn>上午|下午|晚上)?\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})"
+    r"(?:\s*[:：分]\s*(?P<S>\d{2}))?(?:\s*(?P<ampm>[AaPp][Mm])\b)?)?"
 )
 OFFSET_RE = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
 
@@ -195,6 +254,14 @@ def parse_local_time(value: str | None) -> tuple[datetime | None, str]:
         return None, ""
     try:
         parts = [int(m.group(k) or 0) for k in ("y", "m", "d", "H", "M", "S")]
+        afternoon = (m.group("ampm") or "").lower() == "pm" or m.group("ampm_cn") in (
+            "下午",
+            "晚上",
+        )
+        if afternoon and parts[3] < 12:
+            parts[3] += 12
+        elif (m.group("ampm") or "").lower() == "am" and parts[3] == 12:
+            parts[3] = 0
         moment = datetime(*parts, tzinfo=SHANGHAI)
     except ValueError:
         return None, ""
@@ -241,6 +308,37 @@ def stock_tags(tree_or_html: Any) -> list[StockTag]:
     return list(found.values())
 
 
+# --- labels -------------------------------------------------------------------------------
+
+#: labels pages write with spaces or non-breaking spaces between their characters to line
+#: them up ("来&nbsp;&nbsp;源：", "作 者：", "索 引 号："); longest first
+SPACED_LABELS = sorted(
+    (
+        "来源 作者 编辑 责编 记者 时间 日期 标题 分类 文号 索引号 主题分类 发布时间 发布日期 发稿时间 "
+        "发表时间 成文日期 发文机关 发文字号 信息来源 文章来源 稿件来源 责任编辑 监制 总监制 审读 审校 "
+        "排版 校对 策划 统筹 摄影 出处"
+    ).split(),
+    key=len,
+    reverse=True,
+)
+LABEL_GAP = r"[ \t\u3000\xa0]*"
+SPACED_LABEL_RE = re.compile(
+    "(?P<label>"
+    + "|".join(LABEL_GAP.join(map(re.escape, label)) for label in SPACED_LABELS)
+    + f"){LABEL_GAP}(?P<colon>[：:])"
+)
+
+
+def normalize_labels(text: str | None) -> str:
+    """Labels written with spaces between their characters read as the label:
+    "来\xa0\xa0源：X" -> "来源：X", "索 引 号：" -> "索引号：". Other text is unchanged."""
+    if not text:
+        return text or ""
+    return SPACED_LABEL_RE.sub(
+        lambda m: re.sub(r"[ \t\u3000\xa0]+", "", m.group("label")) + m.group("colon"), text
+    )
+
+
 # --- declared source, editor ------------------------------------------------------------------
 
 DECLARED_SOURCE_RE = re.compile(
@@ -277,13 +375,19 @@ def declared_source(text: str) -> str | None:
     return None
 
 
-EDITOR_RE = re.compile(r"^[\s\u3000\xa0]*[（(]?责任编辑\s*[：:]\s*(?P<name>.*?)[）)]?\s*$")
+EDITOR_RE = re.compile(
+    r"^[\s\u3000\xa0]*[（(【\[]?\s*(?:责任编辑|责编|编辑)\s*[：:]\s*(?P<name>.*?)\s*[）)】\]]?\s*$"
+)
+#: a 责任编辑 label inside a short line of page furniture
+EDITOR_INLINE_RE = re.compile(r"(?:责任编辑|责编)\s*[：:]\s*[^\s）)】\]]+")
+#: how an editor line starts (after an opening bracket)
+EDITOR_PREFIXES = ("责任编辑", "责编", "编辑")
 #: Sina appends the editor's work code ("吴剑 SF031"); it is not part of the name
 EDITOR_CODE_RE = re.compile(r"\s*[A-Za-z]{1,4}\d{2,}\s*$")
 
 
 def editor_from_line(line: str) -> str | None:
-    m = EDITOR_RE.match(line or "")
+    m = EDITOR_RE.match(normalize_labels(line or ""))
     if not m:
         return None
     name = EDITOR_CODE_RE.sub("", m.group("name")).strip()
@@ -300,8 +404,15 @@ def editor_name(tree_or_html: Any) -> str | None:
             return name
     for element in root.iter("p", "div", "span"):
         text = text_of(element)
-        if text.startswith(("责任编辑", "（责任编辑", "(责任编辑")) and len(text) < 40:
+        if len(text) >= FURNITURE_MAX_CHARS:
+            continue
+        if text.lstrip("（(【[ ").startswith(EDITOR_PREFIXES):
             name = editor_from_line(text)
+            if name:
+                return name
+        m = EDITOR_INLINE_RE.search(normalize_labels(text))  # "【纠错】 责任编辑： 尹世杰"
+        if m:
+            name = editor_from_line(m.group(0))
             if name:
                 return name
     return None

@@ -2,6 +2,8 @@
 
 Pure data: no Scrapy, no database. Times are ISO 8601 UTC strings
 ("2022-07-08T02:06:12Z"); a time a page does not give stays None (never made up).
+A page that holds several items gets kind "listing" and missing["not_article"]: it
+must not be stored as one article.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class ArticleRecord:
     site: str
     title: str = ""
     canonical_url: str | None = None
-    kind: str = "article"  # article | document | attachment
+    kind: str = "article"  # article | document | attachment | listing (not one article)
     author: str | None = None
     editor: str | None = None
     source: str | None = None  # declared origin (来源：...)
@@ -45,6 +47,7 @@ class ArticleRecord:
     document_date: str | None = None  # 成文日期, YYYY-MM-DD
     doc_number: str | None = None  # 发文字号, e.g. 沪府办发〔2022〕12号
     issuer: str | None = None  # 发文机关
+    original_title: str | None = None  # 原标题：… line of a reprint (also in meta)
     body_html: str | None = None  # the article body as the site served it
     text: str = ""  # body as plain text, paragraphs separated by "\n"
     origin_links: list[Link] = field(default_factory=list)  # 官方原文 and the like
@@ -59,3 +62,36 @@ class ArticleRecord:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def extracted(self) -> dict[str, Any]:
+        """The fields a parser reads from a page, in a stable, comparable form: what a
+        re-extraction compares field by field (see EXTRACTED_FIELDS)."""
+        data = asdict(self)
+        return {name: data[name] for name in EXTRACTED_FIELDS}
+
+
+#: the fields of a record that come from the page (not the URL or the parser's name);
+#: two extractions of the same bytes by the same parsers give equal values
+EXTRACTED_FIELDS = (
+    "title",
+    "kind",
+    "published_at",
+    "document_date",
+    "source",
+    "author",
+    "editor",
+    "doc_number",
+    "issuer",
+    "original_title",
+    "canonical_url",
+    "text",
+    "origin_links",
+    "attachments",
+    "stock_tags",
+    "cited_titles",
+    "images",
+    "tags",
+)
+#: the kind of a page that holds several items (an archive, a list): never one article;
+#: record.missing["not_article"] says why
+LISTING = "listing"
