@@ -36,32 +36,49 @@ OLD = parse_page(
 )
 
 
+def test_2005_sina_page_read_by_the_sina_parser_despite_a_wrong_charset_header():
+    assert OLD.parser == "sina" and "彩票" in OLD.text and "\ufffd" not in OLD.text
+
+
+def test_2005_sina_page_title_time_source_and_writer():
+    assert (OLD.title, OLD.published_at, OLD.source, OLD.author) == (
+        "四年前中500万现穷困潦倒 一夜暴富后如何经营",
+        "2005-03-21T03:21:00Z",
+        "理财周刊",
+        "尹娟",
+    )
+
+
+# a page at a Sina address in a layout the Sina parser does not know: the generic path
+# reads the text, the Sina parser's fields stay
+FOREIGN = parse_page(
+    (DATA / "real/gov/kepu_gov_cn_2023-12-01_content_1755244.html").read_bytes(),
+    "https://news.sina.com.cn/c/2023-12-01/doc-unknown-layout.shtml",
+)
+
+
 def test_fallback_parser_named():
-    assert OLD.parser == "sina+generic"
+    assert FOREIGN.parser == "sina+generic"
 
 
 def test_fallback_keeps_the_site_parsers_title():
-    assert OLD.title == "四年前中500万现穷困潦倒 一夜暴富后如何经营"
+    assert FOREIGN.title == "习近平主持召开深入推进长三角一体化发展座谈会"
 
 
-def test_fallback_keeps_the_site_parsers_time():
-    assert OLD.published_at == "2005-03-21T03:21:00Z"
-
-
-def test_fallback_text_from_trafilatura():
-    assert "彩票" in OLD.text and "\ufffd" not in OLD.text
+def test_fallback_text_from_the_generic_path():
+    assert FOREIGN.text.startswith("习近平主持召开深入推进长三角一体化发展座谈会强调")
 
 
 def test_fallback_no_longer_misses_text():
-    assert "text" not in OLD.missing
+    assert "text" not in FOREIGN.missing
 
 
 def test_fallback_reason_in_meta():
-    assert OLD.meta["fallback"].startswith("sina: no article body")
+    assert FOREIGN.meta["fallback"].startswith("sina: no article body")
 
 
-def test_fallback_declared_source_from_the_text():
-    assert OLD.source == "尹娟"
+def test_fallback_time_and_source_from_the_generic_path():
+    assert (FOREIGN.published_at, FOREIGN.source) == ("2023-12-01T06:43:00Z", "新华社")
 
 
 def test_site_parser_used_when_it_finds_a_body():
@@ -94,8 +111,11 @@ def test_generic_text():
     assert "新华社上海11月30日电" in UNKNOWN.text
 
 
-def test_generic_day_only_date_precision():
-    assert UNKNOWN.meta.get("published_at_precision") == "day"
+def test_generic_reads_the_minute_shown_under_the_title():
+    assert (UNKNOWN.published_at, UNKNOWN.meta.get("published_at_precision")) == (
+        "2023-12-01T06:43:00Z",
+        "minute",
+    )
 
 
 def test_generic_title():

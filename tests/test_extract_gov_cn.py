@@ -253,3 +253,55 @@ def test_malformed_json_feed():
 def test_json_feed_of_another_shape():
     with pytest.raises(ValueError, match="expected an array"):
         parse_gov_cn_json_feed(b'"just a string"', "https://www.gov.cn/x.json")
+
+
+# --- the policy library's metadata table, as gov.cn lays it out ---------------------------
+
+POLICY_PAGE = """<html><head><title>国务院关于印发某方案的通知_国务院文件_中国政府网</title></head><body>
+<div class="wrap"><table class="bd1"><tbody>
+<tr><td><b>索 引 号：</b></td><td>000014349/2018-00222</td>
+    <td><b>主题分类：</b></td><td>卫生、体育\\医药管理</td></tr>
+<tr><td><b>发文机关：</b></td><td>国务院</td><td><b>成文日期：</b></td><td>2018年12月19日</td></tr>
+<tr><td><b>标&nbsp;&nbsp;&nbsp;&nbsp;题：</b></td><td colspan="3">国务院关于印发某方案的通知</td></tr>
+<tr><td><b>发文字号：</b></td><td>国发〔2018〕43号</td><td><b>发布日期：</b></td><td>2018年12月29日</td></tr>
+<tr><td><b>来&nbsp;&nbsp;源：</b></td><td colspan="3">国务院办公厅</td></tr>
+</tbody></table>
+<div id="UCAP-CONTENT" class="pages_content"><p>各省、自治区、直辖市人民政府，国务院各部委、各直属机构：</p>
+<p>现将方案印发给你们，请认真贯彻执行。</p></div></div></body></html>"""
+POLICY = parse_gov_cn(
+    POLICY_PAGE, "https://www.gov.cn/zhengce/content/2018-12/29/content_5353307.htm"
+)
+
+
+def test_policy_table_label_with_non_breaking_spaces_is_the_source():
+    assert POLICY.source == "国务院办公厅"
+
+
+def test_policy_table_fields_as_read():
+    assert (POLICY.issuer, POLICY.document_date, POLICY.doc_number, POLICY.title) == (
+        "国务院",
+        "2018-12-19",
+        "国发〔2018〕43号",
+        "国务院关于印发某方案的通知",
+    )
+
+
+def test_policy_table_publication_day_is_a_day_not_a_time():
+    assert POLICY.published_at is None and POLICY.meta["published_date"] == "2018-12-29"
+
+
+def test_source_label_with_spaces_near_the_title():
+    page = (
+        "<html><body><h1>某市召开会议</h1><div class='pages-date'>2022-07-08 10:30"
+        "<span class='font'>来 源：市政府办公室</span></div>"
+        "<div id='UCAP-CONTENT'><p>会议指出，要做好工作。会议强调，要落实责任。</p></div></body></html>"
+    )
+    record = parse_gov_cn(page, "https://www.gov.cn/xinwen/2022-07/08/content_1.htm")
+    assert (record.source, record.published_at) == ("市政府办公室", "2022-07-08T02:30:00Z")
+
+
+def test_document_title_and_number_at_the_top_of_the_text_are_not_body():
+    assert JL.text.startswith("为做好吉林省嫩江干流补充治理工程建设")
+    assert GONGBAO.text.startswith(
+        "（2007年6月29日第十届全国人民代表大会常务委员会第二十八次会议通过）"
+    )

@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsmon.crawler.extract import common
+from newsmon.crawler.extract import clutter, common
 from newsmon.crawler.extract.charset import ensure_text
 from newsmon.crawler.extract.record import ArticleRecord
 
@@ -52,6 +52,8 @@ POLICY_LABELS = {
     "发布日期": "published",
     "公开日期": "published",
     "主题词": "keywords",
+    "来源": "source",
+    "信息来源": "source",
     "有效性": "validity",
     "生效日期": "effective_date",
 }
@@ -207,8 +209,10 @@ HEADER_AUTHOR_RE = re.compile(r"作者\s*[：:]\s*([^\s|｜（）()]+)")
 
 
 def _header_value(tree, body_el, selectors, pattern) -> str | None:
-    texts = [common.text_of(e) for s in selectors for e in tree.cssselect(s)]
-    texts.append(_text_before(tree, body_el)[-HEADER_TIME_SCAN_CHARS:])
+    texts = [
+        common.normalize_labels(common.text_of(e)) for s in selectors for e in tree.cssselect(s)
+    ]
+    texts.append(common.normalize_labels(_text_before(tree, body_el)[-HEADER_TIME_SCAN_CHARS:]))
     for text in texts:
         m = pattern.search(text)
         if m:
@@ -273,10 +277,16 @@ def parse_gov_page(text: str, url: str | None, site: str, profile: GovProfile) -
     if modified:
         record.meta["last_modified"] = common.iso_utc(modified)
 
+    raw_text = ""
+    body = None
     if body_el is not None:
         cleaned = common.clean_copy(body_el)
         record.body_html = common.inner_html(body_el)
-        record.text = common.html_to_text(cleaned)
+        raw_text = common.html_to_text(cleaned)
+        # the text as read: the title and number repeated on top, credits, links out
+        body = clutter.article_text(body_el, record.title)
+        clutter.note_clutter(record, body)
+        record.text = body.text
         record.images = common.image_urls(cleaned, url)
     # a government page: only anchor texts such as 原文链接 make a link an origin
     record.origin_links = common.origin_links(
@@ -287,9 +297,7 @@ def parse_gov_page(text: str, url: str | None, site: str, profile: GovProfile) -
     issuer = next((table[k] for k in ("发文机关", "发布机构", "发文单位") if table.get(k)), None)
     record.issuer = issuer
     number = next((table[k] for k in ("发文字号", "文号") if table.get(k)), None)
-    record.doc_number = (
-        common.doc_number_of(number) if number else document_number_line(record.text)
-    )
+    record.doc_number = common.doc_number_of(number) if number else document_number_line(raw_text)
     written = next((table[k] for k in ("成文日期", "印发日期") if table.get(k)), None)
     record.document_date = common.local_date(written)
     for label, value in table.items():
@@ -302,9 +310,11 @@ def parse_gov_page(text: str, url: str | None, site: str, profile: GovProfile) -
         record.kind = "document"
 
     record.source = (
-        common.meta_content(tree, "ContentSource")
+        common.clean_source(next((table[k] for k in ("来源", "信息来源") if table.get(k)), None))
+        or common.meta_content(tree, "ContentSource")
         or _header_value(tree, body_el, profile.source_selectors, HEADER_SOURCE_RE)
-        or common.declared_source(record.text)
+        or (body.declared_source or body.trailing_source if body is not None else None)
+        or common.declared_source(raw_text)
     )
     record.author = _header_value(tree, body_el, profile.source_selectors, HEADER_AUTHOR_RE)
     record.editor = (
@@ -313,6 +323,8 @@ def parse_gov_page(text: str, url: str | None, site: str, profile: GovProfile) -
         # www.gov.cn's meta author is the page's 责任编辑; elsewhere it is often the site name
         or (common.meta_content(tree, "author") if site == "gov_cn" else None)
     )
+    if not record.author and body is not None:
+        record.author = clutter.body_author(body, record.editor)
     record.cited_titles = common.cited_titles(record.text)
     record.tags = common.split_tags(common.meta_content(tree, "keywords"))
     for name, key in (
