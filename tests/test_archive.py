@@ -233,3 +233,9 @@ def test_impossible_date_names_the_field():
 def test_post_without_body_text():
     with pytest.raises(ValueError, match="no body"):
         parse_archive(b"---\ntitle: x\n---\n<div><script>1</script></div>\n", "p.txt")
+
+
+def test_saved_page_that_holds_many_items_is_refused():
+    index = DATA / "extract_eval/pages/listing/gne_163_news_index.html"
+    with pytest.raises(ValueError, match="not one article"):
+        parse_archive(index.read_bytes(), "163_index.html")

@@ -7,7 +7,8 @@ Formats, recognised from the content (not the file name):
   read with the shared helpers (stock tags, declared 来源, 官方原文 links, cited titles, the
   责任编辑 editor, text without boilerplate). No URL is given: url None.
 * Saved HTML pages (<!doctype / <html): the site parser chosen by the page's own canonical
-  / og:url URL (generic when it has none).
+  / og:url URL (generic when it has none). A page that holds several items (an archive,
+  a list) is refused: it is not one article.
 * PDF files: text by pypdf, then read as plain text; kind "document".
 * Plain text (official documents and notes, text extracted from PDFs): no metadata; the
   title, document number, 成文日期 and issuer are recovered from the text's layout.
@@ -28,7 +29,7 @@ from typing import Any
 import yaml
 
 from newsmon.crawler.extract import common
-from newsmon.crawler.extract.record import ArticleRecord
+from newsmon.crawler.extract.record import LISTING, ArticleRecord
 
 PARSER = "archive"
 FRONT_MATTER_RE = re.compile(
@@ -321,6 +322,8 @@ def parse_saved_page(text: str) -> ArticleRecord:
     tree = common.parse_document(text)
     url = common.canonical_url(tree, None)
     record = parse_page(text, url, None)
+    if record.kind == LISTING:
+        raise ValueError(f"not one article: {record.missing.get('not_article', 'a listing')}")
     if not record.text.strip():
         raise ValueError("HTML page has no body text")
     record.url = url

@@ -8,14 +8,15 @@ unknown (trafilatura).
 
 When a site parser finds no body, the generic extractor reads the text and the record
 keeps every field the site parser did read (record.parser "<site>+generic", and
-meta["fallback"] says why).
+meta["fallback"] says why). Every page is then checked for holding several items
+(listing.py): such a record has kind "listing" and missing["not_article"].
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from newsmon.crawler.extract import common
+from newsmon.crawler.extract import common, listing
 from newsmon.crawler.extract.charset import ensure_text
 from newsmon.crawler.extract.generic import parse_generic
 from newsmon.crawler.extract.gov_cn import parse_gov_cn, parse_government
@@ -88,8 +89,17 @@ def _merge(site_record: ArticleRecord, generic: ArticleRecord) -> ArticleRecord:
 
 
 def parse_page(body: bytes | str, url: str | None, headers: dict | None = None) -> ArticleRecord:
-    """The page read by its site's parser (generic for unknown sites and as a fallback)."""
+    """The page read by its site's parser (generic for unknown sites and as a fallback);
+    a page that holds several items comes back with kind "listing" (see listing.py)."""
     text = ensure_text(body, headers)
+    record = _read(text, url, headers)
+    reason = listing.listing_reason(common.parse_document(text), record)
+    if reason:
+        listing.mark_listing(record, reason)
+    return record
+
+
+def _read(text: str, url: str | None, headers: dict | None) -> ArticleRecord:
     site = site_for_url(url)
     parser = PARSERS.get(site)
     if parser is None:
@@ -100,6 +110,8 @@ def parse_page(body: bytes | str, url: str | None, headers: dict | None = None) 
     reason = record.missing.get("text", "the site parser found no body")
     generic = parse_generic(text, url, headers, site=site)
     record = _merge(record, generic)
-    record.meta["fallback"] = f"{record.parser}: {reason}; text by trafilatura"
+    record.meta["fallback"] = (
+        f"{record.parser}: {reason}; text by the generic path ({generic.meta.get('body_from')})"
+    )
     record.parser = f"{record.parser}+generic"
     return record
