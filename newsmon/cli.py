@@ -123,11 +123,26 @@ def import_cmd(state: State, paths: tuple[Path, ...], as_json: bool) -> None:
 @click.option(
     "-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE", help="Named parameter"
 )
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop the query after this long",
+)
 @output_options
 @pass_state
 @handle_errors
-def sql(state: State, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -> dict[str, int]:
+def sql(
+    state: State, sql: str, params: tuple[tuple[str, str], ...], timeout_s: float, fmt: str
+) -> dict[str, int]:
     """Run a read-only SQL query; writes are refused and change nothing.
+
+    Statements that would touch anything but the database (ATTACH, VACUUM INTO,
+    writing PRAGMAs, load_extension) are refused before they run; a query running
+    past --timeout is stopped; empty SQL is an error.
 
     \b
     Example:
@@ -137,7 +152,7 @@ def sql(state: State, sql: str, params: tuple[tuple[str, str], ...], fmt: str) -
     from newsmon.db.queries import run_readonly
 
     state.db(create=False).close()  # an older file gets the current schema first
-    columns, rows = run_readonly(state.db_path, sql, dict(params))
+    columns, rows = run_readonly(state.db_path, sql, dict(params), timeout_s=timeout_s)
     return {"rows": echo_rows(columns, rows, fmt)}
 
 
@@ -228,7 +243,12 @@ def _register_commands() -> None:
 
 
 #: modules with a COMMANDS list of click commands
-COMMAND_MODULES = ("newsmon.cli_crawl", "newsmon.cli_analysis", "newsmon.cli_ops")
+COMMAND_MODULES = (
+    "newsmon.cli_crawl",
+    "newsmon.cli_analysis",
+    "newsmon.cli_ops",
+    "newsmon.cli_calendar",
+)
 _register_commands()
 
 

@@ -155,7 +155,10 @@ def serve(state: State, host: str, port: int, immutable: bool) -> None:
     """Browse and query the database in Datasette, read-only, with the daily canned queries.
 
     Writes are refused; the scheduler and crawls keep writing meanwhile and new rows
-    show up. Listening on anything but 127.0.0.1 opens the data to the network.
+    show up. The server answers only requests addressed to the host it listens on
+    (localhost and 127.0.0.1 by default), so a web page cannot reach it through DNS
+    rebinding; listening on anything but loopback opens the data to the network,
+    and says so.
 
     \b
     Example:
@@ -166,7 +169,13 @@ def serve(state: State, host: str, port: int, immutable: bool) -> None:
     from newsmon.db.datasette import serve as serve_datasette
 
     state.db(create=False).close()  # an older file gets the current schema first
-    serve_datasette(state.db_path, host=host, port=port, immutable=immutable)
+    serve_datasette(
+        state.db_path,
+        host=host,
+        port=port,
+        immutable=immutable,
+        warn=lambda message: click.echo(f"Warning: {message}", err=True),
+    )
 
 
 COMMANDS = [schedule, jobs, serve]

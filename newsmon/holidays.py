@@ -35,9 +35,12 @@ from newsmon.db.calendar import load_calendar_years, load_notice_articles, save_
 MAX_NOTICE_BYTES = 2_000_000
 
 
-def known_holidays(db: Database, config: Any) -> tuple[list[str], list[int]]:
-    """(extra closed days, years known in full) from the stored notices and the configuration."""
-    stored = load_calendar_years(db)
+def known_holidays(db: Database | None, config: Any) -> tuple[list[str], list[int]]:
+    """(extra closed days, years known in full) from the stored notices and the configuration.
+
+    ``db`` None: the configuration's alone (no database yet).
+    """
+    stored = load_calendar_years(db) if db is not None else []
     extra = list(config["reaction.extra_holidays"]) + [d for y in stored for d in y["closed_days"]]
     return extra, [int(y["year"]) for y in stored]
 
@@ -120,7 +123,7 @@ def pick_up_notices(db: Database) -> list[dict[str, Any]]:
     return out
 
 
-def calendar_overview(db: Database, config: Any) -> list[dict[str, Any]]:
+def calendar_overview(db: Database | None, config: Any) -> list[dict[str, Any]]:
     """Where each year of the calendar comes from, and how far it reaches."""
     import exchange_calendars
 
@@ -133,7 +136,7 @@ def calendar_overview(db: Database, config: Any) -> list[dict[str, Any]]:
             "closed_weekdays": None,
         }
     ]
-    for y in load_calendar_years(db):
+    for y in load_calendar_years(db) if db is not None else []:
         rows.append(
             {
                 "years": str(y["year"]),
@@ -180,7 +183,7 @@ def parse_news_time(text: str) -> tuple[pd.Timestamp, str | None]:
     return stamp, None
 
 
-def align_news_time(db: Database, config: Any, text: str) -> dict[str, Any]:
+def align_news_time(db: Database | None, config: Any, text: str) -> dict[str, Any]:
     """The session and first tradable minute (Asia/Shanghai) for a news time."""
     stamp, zone_note = parse_news_time(text)
     closed, years = known_holidays(db, config)
