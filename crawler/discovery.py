@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from newsmon.crawler.urls import absolute
+from newsmon.timefmt import declared_time
 
 ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -123,6 +124,22 @@ def _struct_to_utc(value: Any) -> str | None:
         return None
 
 
+def _entry_time(e: Any) -> str | None:
+    """An entry's published (else updated) time as ISO UTC.
+
+    feedparser's ``*_parsed`` reads a time without a zone as UTC; a Chinese feed's
+    local time is Asia/Shanghai, so the time as written is read first.
+    """
+    for key in ("published", "updated"):
+        try:
+            moment, _ = declared_time(e.get(key))
+        except ValueError:
+            moment = _struct_to_utc(e.get(f"{key}_parsed"))
+        if moment:
+            return moment
+    return None
+
+
 def parse_feed(data: bytes | str, url: str = "") -> list[Entry]:
     """RSS 2.0 / Atom entries via feedparser: link, title, published time (UTC), HTML body.
 
@@ -148,8 +165,7 @@ def parse_feed(data: bytes | str, url: str = "") -> list[Entry]:
             Entry(
                 url=link,
                 title=(e.get("title") or "").strip(),
-                published_at=_struct_to_utc(e.get("published_parsed"))
-                or _struct_to_utc(e.get("updated_parsed")),
+                published_at=_entry_time(e),
                 summary_html=content if len(content) > len(summary) else summary,
                 source=(e.get("author") or "").strip(),
             )

@@ -22,14 +22,13 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import yaml
 
 from newsmon.crawler.extract import common
 from newsmon.crawler.extract.record import LISTING, ArticleRecord
+from newsmon.timefmt import declared_time
 
 PARSER = "archive"
 FRONT_MATTER_RE = re.compile(
@@ -169,21 +168,12 @@ def parse_plain_text(text: str, filename: str, parser: str = PARSER + "-text") -
 # --- posts with front matter ----------------------------------------------------------------
 
 
-def _post_date(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return common.iso_utc(moment)
+def _post_date(value: Any) -> tuple[str | None, str | None]:
+    """The front matter's date as ISO UTC, and a note when it gave no zone (Asia/Shanghai)."""
     try:
-        moment = parsedate_to_datetime(str(value))
-    except (TypeError, ValueError, IndexError) as exc:
-        raise ValueError(f"front matter field 'date': not a valid date: {value!r} ({exc})") from exc
-    if moment is None:
-        raise ValueError(f"front matter field 'date': not a valid date: {value!r}")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return common.iso_utc(moment)
+        return declared_time(value)
+    except ValueError as exc:
+        raise ValueError(f"front matter field 'date': {exc}") from exc
 
 
 def _site_of(front: dict[str, Any]) -> str:
@@ -226,7 +216,9 @@ def parse_post(front_text: str, body_html: str, filename: str) -> ArticleRecord:
     repaired = repaired_title(record.title)
     if repaired:
         record.meta["title_repaired"] = repaired
-    record.published_at = _post_date(front.get("date"))
+    record.published_at, zone_note = _post_date(front.get("date"))
+    if zone_note:
+        record.meta["published_at_zone"] = zone_note
     if front.get("date"):
         record.published_at_candidates["front matter"] = str(front["date"])
         record.meta["published_at_from"] = "front matter"
