@@ -11,6 +11,7 @@ Asia/Shanghai and marked with precision "day" (see parse_local_time).
 from __future__ import annotations
 
 import copy
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.cssselect import CSSSelector
 
 from newsmon.crawler.extract.record import ArticleRecord, Link, StockTag
 from newsmon.timefmt import utc_iso
@@ -50,8 +52,19 @@ def looks_like_html(text: str) -> bool:
 STRAY_CLOSE_RE = re.compile(r"</\s*(?:html|body)\s*>", re.I)
 
 
+#: parsed pages kept for the next parser reading the same text (a site parser, then the
+#: generic fallback, then the listing check); trees are only read, never changed
+PARSE_CACHE_SIZE = 4
+
+
 def parse_document(text: str) -> lxml_html.HtmlElement:
-    """The page as an lxml tree; ValueError when the input is not HTML at all."""
+    """The page as an lxml tree; ValueError when the input is not HTML at all. The tree
+    must not be changed (it is shared with the next reader of the same text)."""
+    return _parse_document(text)
+
+
+@functools.lru_cache(maxsize=PARSE_CACHE_SIZE)
+def _parse_document(text: str) -> lxml_html.HtmlElement:
     if "\x00" in text[:SNIFF_CHARS]:
         raise ValueError("not an HTML page: the body contains NUL bytes (binary data)")
     if not looks_like_html(text):
@@ -80,18 +93,31 @@ def as_element(tree_or_html: Any) -> lxml_html.HtmlElement:
     return lxml_html.fragment_fromstring(text, create_parent="div")
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(selector: str) -> CSSSelector:
+    return CSSSelector(selector, translator="html")
+
+
+def select(tree: etree._Element, selector: str) -> list[etree._Element]:
+    """tree.cssselect(selector) with the selector compiled once per process."""
+    return _compiled(selector)(tree)
+
+
 def first(tree: etree._Element, selectors: Iterable[str]) -> etree._Element | None:
     """The first element matched by the first selector that matches anything."""
     for selector in selectors:
-        found = tree.cssselect(selector)
+        found = select(tree, selector)
         if found:
             return found[0]
     return None
 
 
+SPACE_RUN_RE = re.compile(r"[\s\u3000\xa0]+")
+
+
 def squash(text: str | None) -> str:
     """Whitespace runs (including U+3000 and NBSP) as one space, trimmed."""
-    return re.sub(r"[\s\u3000\xa0]+", " ", text or "").strip()
+    return SPACE_RUN_RE.sub(" ", text).strip() if text else ""
 
 
 def text_of(element: etree._Element | None) -> str:
@@ -398,7 +424,7 @@ def editor_from_line(line: str) -> str | None:
 def editor_name(tree_or_html: Any) -> str | None:
     """The 责任编辑 of a page or fragment (p.article-editor, or a 责任编辑： paragraph)."""
     root = as_element(tree_or_html)
-    for element in root.cssselect("p.article-editor, .article-editor"):
+    for element in select(root, "p.article-editor, .article-editor"):
         name = editor_from_line(text_of(element))
         if name:
             return name
@@ -424,6 +450,8 @@ def editor_name(tree_or_html: Any) -> str | None:
 ORIGIN_ANCHOR_RE = re.compile(
     r"^(?:点击)?(?:查看|阅读|访问|浏览)?(?:官方|政府|政策)?原文(?:链接|地址|全文|网址)?(?:[：:>》]+)?$"
 )
+#: an anchor longer than this is a headline, never "原文链接"
+MAX_ORIGIN_ANCHOR_CHARS = 20
 #: links to these government hosts are site furniture (ICP filing), never an origin
 NOT_ORIGIN_HOSTS = ("beian.miit.gov.cn", "beian.gov.cn", "miibeian.gov.cn", "www.beian.gov.cn")
 
@@ -438,14 +466,21 @@ def origin_links(
         page_is_government = is_government_host(host_of(base_url))
     out: dict[str, Link] = {}
     for a in root.iter("a"):
-        url = absolute_url(a.get("href"), base_url)
-        if not url:
+        href = a.get("href") or ""
+        if not href:
             continue
         anchor = text_of(a)
+        by_anchor = len(anchor) <= MAX_ORIGIN_ANCHOR_CHARS and bool(
+            ORIGIN_ANCHOR_RE.match(anchor.replace(" ", ""))
+        )
+        if not by_anchor and (page_is_government or "gov.cn" not in href):
+            continue  # decided without resolving the address
+        url = absolute_url(href, base_url)
+        if not url:
+            continue
         host = host_of(url)
         if any(host == h or host.endswith("." + h) for h in NOT_ORIGIN_HOSTS):
             continue
-        by_anchor = bool(ORIGIN_ANCHOR_RE.match(anchor.replace(" ", "")))
         by_domain = not page_is_government and is_government_host(host)
         if by_anchor or by_domain:
             out.setdefault(url, Link(url=url, anchor=anchor))
@@ -460,10 +495,11 @@ def attachment_links(tree: Any, base_url: str | None) -> list[Link]:
     root = as_element(tree)
     out: dict[str, Link] = {}
     for a in root.iter("a"):
+        href = (a.get("href") or "").split("#", 1)[0].split("?", 1)[0]
+        if not ATTACHMENT_EXT_RE.search(href.strip()):
+            continue  # decided on the raw address, before resolving it
         url = absolute_url(a.get("href"), base_url)
-        if not url:
-            continue
-        if ATTACHMENT_EXT_RE.search(urlsplit(url).path):
+        if url and ATTACHMENT_EXT_RE.search(urlsplit(url).path):
             out.setdefault(url, Link(url=url, anchor=text_of(a)))
     return list(out.values())
 
@@ -495,9 +531,11 @@ def cited_titles(text: str) -> list[str]:
     """Every 《...》 (and «...», which PDF extraction gives) title as written, without the
     brackets, de-duplicated in order of appearance; nested titles are listed too. A line
     break inside a title (hard-wrapped PDF text) is removed."""
+    if not text or not any(bracket in text for bracket in TITLE_BRACKETS):
+        return []
     stack: list[tuple[str, int]] = []
     spans: list[tuple[int, str]] = []
-    for i, ch in enumerate(text or ""):
+    for i, ch in enumerate(text):
         if ch in TITLE_BRACKETS:
             stack.append((ch, i))
         elif stack and ch == TITLE_BRACKETS[stack[-1][0]]:
@@ -616,7 +654,7 @@ def _walk(element: etree._Element, parts: list[str]) -> None:
 def remove_boilerplate(root: etree._Element) -> None:
     """Drop boilerplate blocks from root in place (call it on a copy)."""
     for selector in BOILERPLATE_SELECTORS:
-        for element in root.cssselect(selector):
+        for element in select(root, selector):
             _drop(element)
 
 

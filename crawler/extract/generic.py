@@ -6,7 +6,8 @@
 * body: the element whose paragraphs carry the most text (paragraph units weighed by
   their length, Chinese punctuation and link share; link lists and furniture weigh
   against), read with the shared clutter rules; trafilatura only when no element
-  carries a text (meta["body_from"] = "trafilatura");
+  carries a text (meta["body_from"] = "trafilatura"), and not even then on a page
+  whose text is mostly links (body_from "none": a list page, see listing.py);
 * info line: the text between the headline and the body (and, for blog footers, just
   after the body) gives the time shown (to the minute, AM/PM read), the source
   (来源：X, 本文来源于X, an element whose class names the source or the media, a name
@@ -172,7 +173,13 @@ def find_headline(tree) -> tuple[Any, str, str]:
     best, best_score = None, 0
     if body is not None and targets:
         flat_targets = [_flat(t) for t in targets] + [_flat(raw_title)]
-        for element in body.iter(*HEADLINE_TAGS):
+        # only elements whose text holds the start of a target can match (found by libxml2)
+        prefixes = {t[:HEADLINE_PREFIX_CHARS] for t in flat_targets if len(t) >= 4}
+        candidates: dict[int, Any] = {}
+        for prefix in prefixes:
+            for element in HEADLINE_XPATH(body, p=prefix):
+                candidates.setdefault(id(element), element)
+        for element in sorted(candidates.values(), key=_document_order(body)):
             text = common.text_of(element)
             if not text or len(text) > MAX_HEADLINE_CHARS:
                 continue
@@ -295,6 +302,18 @@ def _previous_block(element):
             return previous
         node = previous
     return None
+
+
+#: how many leading characters of a title the candidate headlines are looked up by
+HEADLINE_PREFIX_CHARS = 3
+HEADLINE_XPATH = etree.XPath(
+    ".//*[" + " or ".join(f"self::{t}" for t in HEADLINE_TAGS) + "][contains(., $p)]"
+)
+
+
+def _document_order(root):
+    order = {id(e): i for i, e in enumerate(root.iter())}
+    return lambda element: order.get(id(element), 0)
 
 
 def _inside(element, ancestor) -> bool:
@@ -465,6 +484,30 @@ def _is_info_line(line: str) -> bool:
     return bool(INFO_LINE_RE.search(line)) and not line.endswith("。")
 
 
+#: a page whose text is mostly links (this share), with this many links with titles,
+#: is a page of links: when no element carries a text, trafilatura is not asked either
+LINK_PAGE_SHARE = 0.4
+MIN_ITEM_LINKS = 10
+MIN_ITEM_LINK_CHARS = 8
+#: this many links with titles make a page without any text element a page of links
+MANY_ITEM_LINKS = 30
+
+
+def _is_link_page(tree) -> bool:
+    body = tree.find(".//body")
+    if body is None:
+        return False
+    total = len(common.text_of(body))
+    items = linked = 0
+    for a in body.iter("a"):
+        n = len(common.text_of(a))
+        linked += n
+        items += n >= MIN_ITEM_LINK_CHARS
+    if items >= MANY_ITEM_LINKS:
+        return True
+    return items >= MIN_ITEM_LINKS and total > 0 and linked / total >= LINK_PAGE_SHARE
+
+
 # --- the info line --------------------------------------------------------------------------
 
 
@@ -566,7 +609,10 @@ def parse_generic(
         record.images = common.image_urls(common.clean_copy(body_el), url)
         clutter.note_clutter(record, cleaned)
     data: dict[str, Any] = {}
-    if not record.text:
+    if not record.text and _is_link_page(tree):
+        record.meta["body_from"] = "none"  # a page of links: no text to ask trafilatura for
+        record.missing["text"] = "no element of the page carries a text; it is a page of links"
+    elif not record.text:
         data = _extract(text, url) or {}
         record.meta["body_from"] = "trafilatura"
         record.text = "\n".join(
@@ -641,11 +687,8 @@ def parse_generic(
         or (common.squash(data.get("author")) or None if data else None)
     )
     record.cited_titles = common.cited_titles(record.text)
-    record.origin_links = [
-        link
-        for link in common.origin_links(tree, url)
-        if common.ORIGIN_ANCHOR_RE.match(link.anchor.replace(" ", ""))
-    ]
+    # an unknown outlet's links to government sites are not its declared origin: anchors only
+    record.origin_links = common.origin_links(tree, url, page_is_government=True)
     record.attachments = common.attachment_links(tree, url)
     record.tags = common.split_tags(
         *(data.get("tags") or []), *(data.get("categories") or [])

@@ -164,7 +164,7 @@ def policy_table(tree) -> dict[str, str]:
 def best_body(tree, selectors) -> Any:
     """The longest element of the first selector whose matches carry text."""
     for selector in selectors:
-        matches = [(len(common.text_of(e)), e) for e in tree.cssselect(selector)]
+        matches = [(len(common.text_of(e)), e) for e in common.select(tree, selector)]
         matches = [(n, e) for n, e in matches if n >= MIN_BODY_CHARS]
         if matches:
             return max(matches, key=lambda pair: pair[0])[1]
@@ -192,7 +192,7 @@ def _text_before(tree, stop) -> str:
 def header_time(tree, body_el, selectors) -> str | None:
     """The time shown near the title: a known element, else the last date-time before the body."""
     for selector in selectors:
-        for element in tree.cssselect(selector):
+        for element in common.select(tree, selector):
             m = common.DATETIME_RE.search(common.text_of(element))
             if m:
                 return m.group(0).strip()
@@ -210,7 +210,9 @@ HEADER_AUTHOR_RE = re.compile(r"作者\s*[：:]\s*([^\s|｜（）()]+)")
 
 def _header_value(tree, body_el, selectors, pattern) -> str | None:
     texts = [
-        common.normalize_labels(common.text_of(e)) for s in selectors for e in tree.cssselect(s)
+        common.normalize_labels(common.text_of(e))
+        for s in selectors
+        for e in common.select(tree, s)
     ]
     texts.append(common.normalize_labels(_text_before(tree, body_el)[-HEADER_TIME_SCAN_CHARS:]))
     for text in texts:

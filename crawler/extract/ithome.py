@@ -72,7 +72,7 @@ def parse_ithome(body: bytes | str, url: str, headers: dict | None = None) -> Ar
     tags = common.split_tags(common.meta_content(tree, "keywords"))
     for selector in TAG_SELECTORS:
         tags.extend(
-            t for t in (common.text_of(a) for a in tree.cssselect(selector)) if t not in tags
+            t for t in (common.text_of(a) for a in common.select(tree, selector)) if t not in tags
         )
     record.tags = tags
 

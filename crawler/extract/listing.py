@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from newsmon.crawler.extract import common
@@ -41,11 +42,16 @@ MIN_LINKS_WITHOUT_TEXT = 5
 MIN_TEXT_CHARS = 50
 
 
+#: elements whose class or id mentions a title (libxml2 finds them; the regex decides)
+TITLED_XPATH = etree.XPath(
+    "//*[contains(translate(@class, 'TITLE', 'title'), 'title') "
+    "or contains(translate(@id, 'TITLE', 'title'), 'title')]"
+)
+
+
 def _post_titles(tree) -> int:
     titles: set[str] = set()
-    for element in tree.iter():
-        if not isinstance(element.tag, str):
-            continue
+    for element in TITLED_XPATH(tree):
         names = f"{element.get('class') or ''} {element.get('id') or ''}"
         if names.strip() and POST_TITLE_CLASS_RE.search(names):
             text = common.text_of(element)
@@ -55,9 +61,21 @@ def _post_titles(tree) -> int:
     return len(titles)
 
 
+#: the text nodes that may hold a posted line (found by libxml2, not by walking)
+POSTED_TEXT_XPATH = etree.XPath(
+    '//text()[contains(., "发表于") or contains(., "发布于") or contains(., "张贴") '
+    'or contains(., "osted")]'
+)
+
+
 def _posted_lines(tree) -> int:
     stamps: set[str] = set()
-    for element in tree.iter("td", "div", "p", "span", "li"):
+    for node in POSTED_TEXT_XPATH(tree):
+        element = node.getparent()
+        while element is not None and element.tag not in ("td", "div", "p", "span", "li"):
+            element = element.getparent()
+        if element is None:
+            continue
         text = common.text_of(element)
         if not text or len(text) > 120 or not POSTED_RE.search(text):
             continue

@@ -117,7 +117,7 @@ MIN_BODY_CHARS = 1  # any text at all counts as a body: the parser never guesses
 
 def _visible_time(tree) -> str | None:
     for selector in VISIBLE_TIME_SELECTORS:
-        for element in tree.cssselect(selector):
+        for element in common.select(tree, selector):
             text = common.text_of(element)
             m = common.DATETIME_RE.search(text)
             if m and m.group("H") is not None:
@@ -160,7 +160,7 @@ def choose_sina_time(record: ArticleRecord) -> None:
 
 def _media(tree) -> str | None:
     for selector in SOURCE_SELECTORS:
-        for element in tree.cssselect(selector):
+        for element in common.select(tree, selector):
             name = common.clean_source(common.text_of(element))
             if name:
                 return name
@@ -177,7 +177,7 @@ def _media(tree) -> str | None:
 
 def _page_author(tree) -> str | None:
     for selector in AUTHOR_SELECTORS:
-        for element in tree.cssselect(selector):
+        for element in common.select(tree, selector):
             text = common.normalize_labels(common.text_of(element))
             if text.startswith(("作者：", "作者:")):
                 return text[3:].strip() or None
@@ -190,7 +190,7 @@ def _body(tree, title_el=None) -> tuple[str, object | None]:
     for template, selectors in BODY_TEMPLATES:
         found = []
         for selector in selectors:
-            for element in tree.cssselect(selector):
+            for element in common.select(tree, selector):
                 if title_el is not None and any(e is title_el for e in element.iter()):
                     continue
                 if len(common.text_of(element)) >= MIN_BODY_CHARS:
