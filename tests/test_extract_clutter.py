@@ -245,3 +245,26 @@ def test_a_list_of_policy_links_is_not_one_article():
         "https://www.gov.cn/zhengce/",
     )
     assert record.kind == "listing"
+
+
+def test_kicker_and_repeated_headline_at_the_top():
+    title = "17种产品、1个园区入选国家绿色制造名单"
+    text = f"15家企业\n{title}\n近年来，我省积极把握制造业发展趋势。"
+    assert clean(text, title=title).lines == ["近年来，我省积极把握制造业发展趋势。"]
+
+
+def test_original_title_in_parentheses_opening_the_text():
+    result = clean("（原标题：国务院联防联控机制印发通知）\n新华社北京2月29日电 正文。")
+    assert result.original_title == "国务院联防联控机制印发通知"
+    assert result.lines == ["新华社北京2月29日电 正文。"]
+
+
+@pytest.mark.parametrize(
+    "line, author",
+    [
+        ("【文/观察者网专栏作者 王文】", "王文"),
+        ("执笔/叨叨姐、胡一刀&李小飞刀", "叨叨姐、胡一刀、李小飞刀"),
+    ],
+)
+def test_credit_lines_in_brackets_or_with_ampersands(line, author):
+    assert clean(f"{line}\n正文。").author == author

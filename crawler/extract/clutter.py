@@ -56,6 +56,7 @@ LABEL_WORDS = frozenset(
 # --- line classes ---------------------------------------------------------------------------
 
 ORIGINAL_TITLE_RES = (
+    re.compile(r"^[（(]\s*原标题\s*[：:]\s*(?P<t>[^（）()]+?)\s*[）)]$"),
     re.compile(r"^原标题\s*[：:]\s*(?P<t>.+?)\s*$"),
     re.compile(r"^[（(]\s*原题(?:为|是)?\s*[：:]?\s*《(?P<t>.+)》\s*[）)]$"),
     re.compile(r"^原题\s*[：:]\s*(?P<t>.+?)\s*$"),
@@ -115,8 +116,9 @@ CREDIT_LINE_RES = (
     re.compile(r"^(?P<who>.{0,16}?记者\s*[" + HAN + r"·、 ]{2,20}?)\s*来源\s*[：:]\s*\S+$"),
     re.compile(r"^.{0,14}?频道\s*(?P<who>记者\s*[" + HAN + r"·、 ]{2,20})$"),
     re.compile(
-        r"^(?:文|撰文|作者|文字)\s*[/／丨|｜:：\s]\s*(?:\S{0,12}(?:评论员|记者|通讯员|研究员)\s*)?"
-        r"(?P<who>[" + HAN + r"·、 ]{2,20})$"
+        r"^(?:文|撰文|作者|文字|执笔)\s*[/／丨|｜:：\s]\s*"
+        r"(?:\S{0,12}(?:评论员|记者|通讯员|研究员|作者)\s*)?"
+        r"(?P<who>[" + HAN + r"·、&＆ ]{2,30})$"
     ),
     re.compile(
         r"^(?:编辑|责编|审读|审校|监制|总监制|制作|策划|统筹|设计|排版|校对|编审|主编|出品|摄影|"
@@ -145,6 +147,9 @@ SOURCE_EDGE_LINES = 2
 TRAILING_SOURCE_RE = re.compile(
     r"[（(]\s*(?:来源|稿件来源|文章来源)\s*[：:]\s*(?P<s>[^（）()]{1,30})[）)]$"
 )
+#: a kicker (引题) over a repeated headline is a short line without sentence punctuation
+MAX_KICKER_CHARS = 16
+PUNCT_END_RE = re.compile(r"[。！？；，,.!?;]")
 #: a headline repeated at the top is compared without these
 TITLE_NOISE_RE = re.compile(r"[\s\u3000\xa0]+|[（(]\s*(?:图|组图|附图|视频)\s*[）)]$")
 
@@ -182,7 +187,7 @@ def names(raw: str | None) -> str | None:
     raw = common.squash(raw)
     separator = "、" if "、" in raw else " "
     parts: list[str] = []
-    for token in re.split(r"[\s、，,]+", raw):
+    for token in re.split(r"[\s、，,&＆]+", raw):
         token = token.strip("：:·")
         if not token:
             continue
@@ -250,17 +255,21 @@ def _strip_photo_credit(line: str) -> tuple[str, str | None]:
 
 
 def _top_headline(lines: list[str], title: str) -> int:
-    """How many lines at the top repeat the headline (over up to four lines), 0 if none."""
+    """How many lines at the top repeat the headline (over up to four lines, under a short
+    kicker line such as 15家企业), 0 if none."""
     target = _flat(title)
     if len(target) < 4:
         return 0
-    joined = ""
-    for i, line in enumerate(lines[:4]):
-        joined += _flat(line)
-        if joined == target:
-            return i + 1
-        if not target.startswith(joined):
-            return 0
+    for start in (0, 1):
+        if start and (len(lines[0]) > MAX_KICKER_CHARS or PUNCT_END_RE.search(lines[0])):
+            break
+        joined = ""
+        for i, line in enumerate(lines[start : start + 4], start=start):
+            joined += _flat(line)
+            if joined == target:
+                return i + 1
+            if not target.startswith(joined):
+                break
     return 0
 
 
@@ -334,8 +343,10 @@ def _line_class(line: str, result: Cleaned) -> str | None:
         result.photo_credits.append(line)
         return "photo credit"
     if len(line) <= MAX_CREDIT_CHARS:
+        # a credit may stand in brackets: 【文/观察者网专栏作者 王文】
+        bare = re.sub(r"^[【\[]\s*(.*?)\s*[】\]]$", r"\1", line)
         for pattern in CREDIT_LINE_RES:
-            m = pattern.match(line)
+            m = pattern.match(bare)
             if not m:
                 continue
             if "who" not in pattern.groupindex:

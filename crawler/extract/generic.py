@@ -665,10 +665,13 @@ def parse_generic(
     declared = None
     if cleaned is not None:
         declared = cleaned.declared_source or cleaned.trailing_source
+    media = fields.get("media")
+    if media and cleaned is not None and cleaned.author and media in cleaned.author:
+        media = None  # the names after the time are the writers the text credits
     record.source = (
         fields.get("source")
         or _source_element(tree, headline, body_el, info)
-        or fields.get("media")
+        or media
         or (cleaned.dateline_source if cleaned is not None else None)
         or declared
         or common.declared_source(record.text)

@@ -4,8 +4,9 @@ page) are not one article: ``listing_reason`` says why, or None for an article.
 Signals, each on its own enough:
 
 * several posts: at least MIN_POSTS distinct post titles (elements named post-title /
-  entry-title / postTitle whose text is not a time), or MIN_POSTS "posted" lines
-  (发表于 / 张贴 @ / posted at, each with its time);
+  entry-title / postTitle whose text is not a time) with their posts' texts (blocks
+  named post-body / entry-content ...), or MIN_POSTS "posted" lines
+  (发表于 / 张贴 @ / posted at, each with its time) outside the readers' comments;
 * a list instead of a text: the text read as the body is mostly link text (at least
   MIN_LIST_LINKS links holding LIST_LINK_SHARE of its characters), or no element of
   the page carries an article text (the generic path had to ask trafilatura, or found
@@ -28,6 +29,16 @@ from newsmon.crawler.extract.record import LISTING, ArticleRecord
 
 POST_TITLE_CLASS_RE = re.compile(r"post[-_]?title|entry[-_]?title|posttitle", re.I)
 POSTED_RE = re.compile(r"(?:发表于|发布于|张贴\s*@|posted\s+(?:at|on|by))", re.I)
+POST_BODY_CLASS_RE = re.compile(r"post[-_]?(?:body|text|content)|entry[-_]?content|posttext", re.I)
+POST_BODY_XPATH = etree.XPath(
+    "//*[contains(translate(@class, 'POSTENTRY', 'postentry'), 'post') "
+    "or contains(translate(@class, 'POSTENTRY', 'postentry'), 'entry') "
+    "or contains(translate(@id, 'POSTENTRY', 'postentry'), 'post')]"
+)
+#: a post's text is at least this long
+MIN_POST_BODY_CHARS = 40
+#: class / id of the readers' comments under an article
+COMMENTS_RE = re.compile(r"comment|cmt|reply|remark|guestbook|pinglun|liuyan", re.I)
 #: this many posts on one page make it an archive
 MIN_POSTS = 3
 #: a list page has at least this many links ...
@@ -68,14 +79,22 @@ POSTED_TEXT_XPATH = etree.XPath(
 )
 
 
+def _in_comments(element) -> bool:
+    for node in (element, *element.iterancestors()):
+        names = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if names.strip() and COMMENTS_RE.search(names):
+            return True
+    return False
+
+
 def _posted_lines(tree) -> int:
     stamps: set[str] = set()
     for node in POSTED_TEXT_XPATH(tree):
         element = node.getparent()
         while element is not None and element.tag not in ("td", "div", "p", "span", "li"):
             element = element.getparent()
-        if element is None:
-            continue
+        if element is None or _in_comments(element):
+            continue  # readers' comments are posted too, under one article
         text = common.text_of(element)
         if not text or len(text) > 120 or not POSTED_RE.search(text):
             continue
@@ -96,9 +115,22 @@ def _links(root) -> tuple[int, int, int]:
     return items, linked, len(common.text_of(root))
 
 
+def _post_bodies(tree) -> int:
+    """Blocks named as a post's text (post-body, entry-content ...) that hold a text."""
+    return sum(
+        1
+        for element in POST_BODY_XPATH(tree)
+        if POST_BODY_CLASS_RE.search(f"{element.get('class') or ''} {element.get('id') or ''}")
+        and len(common.text_of(element)) >= MIN_POST_BODY_CHARS
+    )
+
+
 def listing_reason(tree: Any, record: ArticleRecord) -> str | None:
     """Why the page is not one article, or None (see the module docstring)."""
-    posts = max(_post_titles(tree), _posted_lines(tree))
+    titles = _post_titles(tree)
+    # post titles count only with their posts' texts (teaser lists name their items so too)
+    titles = titles if titles >= MIN_POSTS and _post_bodies(tree) >= MIN_POSTS - 1 else 0
+    posts = max(titles, _posted_lines(tree))
     if posts >= MIN_POSTS:
         return f"the page holds {posts} posts (an archive), not one article"
     if (
