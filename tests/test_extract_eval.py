@@ -100,3 +100,12 @@ def test_time_scored_only_where_the_page_shows_one():
     assert (
         score_page({"title": "t", "time": "2022-07-08 10:00", "text": "甲"}, label)["time"] is None
     )
+
+
+def test_per_page_scores_keep_the_scores_of_each_extractor_only():
+    from newsmon.crawler.extract.evaluation import per_page_scores
+
+    table = per_page_scores(FRAME)
+    assert list(table.columns[:4]) == ["group", "kind", "title_ours", "time_ours"]
+    assert not [c for c in table.columns if c.startswith("found_")]
+    assert len(table) == len(PAGES)

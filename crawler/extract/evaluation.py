@@ -3,8 +3,12 @@
 Pages and labels in, scores out; nothing here touches the network or a database.
 ``load_labelled_pages`` reads the set from a folder; ``evaluate_extraction`` runs our
 parsers (``dispatch.parse_page``) and, when asked, trafilatura on the same bytes and
-returns one row per page with both sides' scores; ``summarize_extraction`` turns the
-rows into one line per extractor.
+returns one row per page with both sides' scores; ``per_page_scores`` keeps the score
+columns; ``summarize_extraction`` turns the rows into one line per extractor:
+
+    >>> pages = load_labelled_pages("newsmon/data")            # doctest: +SKIP
+    >>> frame = evaluate_extraction(pages, ["ours", "trafilatura"])  # doctest: +SKIP
+    >>> summarize_extraction(frame)[["title", "time", "body_f1_mean"]]  # doctest: +SKIP
 
 Scores, per page and extractor
 ------------------------------
@@ -213,6 +217,15 @@ def evaluate_extraction(pages: Sequence[LabelledPage], extractors: Iterable[str]
     return frame.set_index("id") if not frame.empty else frame
 
 
+def per_page_scores(frame):
+    """The scores of evaluate_extraction's frame without what was read: index page id,
+    columns group, kind, then <field>_<extractor> for each field of SCORE_FIELDS and
+    each extractor in the frame (ours first). What `newsmon eval extract` prints per page."""
+    names = [n for n in EXTRACTORS if f"title_{n}" in getattr(frame, "columns", ())]
+    columns = ["group", "kind"] + [f"{key}_{name}" for key in SCORE_FIELDS for name in names]
+    return frame[columns]
+
+
 def _share(values) -> tuple[float | None, int]:
     scored = [bool(v) for v in values if v is not None and v == v]  # v == v drops NaN
     return (sum(scored) / len(scored) if scored else None), len(scored)
@@ -250,6 +263,7 @@ __all__ = [
     "char_f1",
     "evaluate_extraction",
     "load_labelled_pages",
+    "per_page_scores",
     "score_page",
     "summarize_extraction",
 ]
