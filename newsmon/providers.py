@@ -11,7 +11,8 @@ intraday bars (``BAR_COLUMNS``):
 - ``open``, ``high``, ``low``, ``close``, ``volume`` (shares; NaN for indices);
 - ``source``.
 
-``read_price_file`` reads one recorded file (any layout ``parse_price_table`` knows).
+``read_price_file`` reads one recorded daily file (any layout ``parse_price_table``
+knows); ``read_bar_file`` one minute-bar file (``parse_bar_table``).
 """
 
 from __future__ import annotations
@@ -29,18 +30,24 @@ import pandas as pd
 from yfinance.exceptions import YFRateLimitError
 
 from newsmon.analysis.prices import (
+    BAR_COLUMNS,
+    EXCHANGE_TZ,
+    INTERVAL_MINUTES,
     ISSUES_ATTR,
     PRICE_COLUMNS,
     PRICE_TOLERANCE,
     canonical_ticker,
+    empty_bars,
     empty_prices,
+    finish_bars,
     finish_prices,
-    is_index,
+    parse_bar_table,
     parse_price_table,
     parse_yfinance,
+    parse_yfinance_intraday,
+    sniff_bar_layout,
 )
 
-BAR_COLUMNS = ["ticker", "ts", "interval", "open", "high", "low", "close", "volume", "source"]
 #: how far back Yahoo serves each intraday interval (days before now)
 INTRADAY_MAX_AGE_DAYS = {
     "1m": 30,
@@ -54,10 +61,11 @@ INTRADAY_MAX_AGE_DAYS = {
 }
 #: the longest span one Yahoo request may cover, per interval (days)
 INTRADAY_MAX_SPAN_DAYS = {"1m": 7}
-#: minutes in each intraday interval
-INTERVAL_MINUTES = {"1m": 1, "2m": 2, "5m": 5, "15m": 15, "30m": 30, "60m": 60, "90m": 90, "1h": 60}
-#: zone of a naive intraday start/end
-EXCHANGE_TZ = "Asia/Shanghai"
+#: Yahoo's intraday limits in words, for help texts and errors
+YAHOO_INTRADAY_LIMITS = (
+    "Yahoo serves 1m bars for the last 30 days, at most 7 days a request, and 2m-90m "
+    "bars (5m, 15m, ...) for the last 60 days"
+)
 #: words in yfinance's error log that mean Yahoo rate-limited a ticker
 RATE_LIMIT_MARKERS = ("YFRateLimitError", "Rate limited", "Too Many Requests")
 
@@ -81,22 +89,6 @@ class PriceProvider(Protocol):
     ) -> pd.DataFrame:
         """Bars (``BAR_COLUMNS``) starting in ``[start, end)``; IntradayNotSupported if none."""
         ...
-
-
-def empty_bars() -> pd.DataFrame:
-    """An intraday frame with no rows."""
-    return pd.DataFrame(
-        {
-            "ticker": pd.Series([], dtype="str"),
-            "ts": pd.Series([], dtype="datetime64[ns, UTC]"),
-            "interval": pd.Series([], dtype="str"),
-            **{
-                c: pd.Series([], dtype="float64")
-                for c in ("open", "high", "low", "close", "volume")
-            },
-            "source": pd.Series([], dtype="str"),
-        }
-    )
 
 
 def _day(value: DateLike) -> pd.Timestamp:
@@ -138,6 +130,24 @@ def read_price_file(
         name = str(path_or_buffer)
         data = Path(path_or_buffer).read_bytes()
     return parse_price_table(data, name, ticker, adjusted=adjusted)
+
+
+def is_bar_file(path: str | os.PathLike) -> bool:
+    """Whether a file holds minute bars (a layout of ``analysis.prices.BAR_LAYOUTS``)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = head.decode("gb18030", errors="replace")
+    return sniff_bar_layout(text) is not None
+
+
+def read_bar_file(
+    path: str | os.PathLike, ticker: str | None = None, *, interval: str | None = None
+) -> pd.DataFrame:
+    """Read one minute-bar file into ``BAR_COLUMNS`` (``parse_bar_table``)."""
+    return parse_bar_table(Path(path).read_bytes(), str(path), ticker, interval=interval)
 
 
 class CSVProvider:
@@ -264,11 +274,11 @@ def _captured_yfinance_errors() -> Iterator[_LogCapture]:
 class YFinanceProvider:
     """Prices from Yahoo Finance through ``yfinance.download`` (injectable for tests).
 
-    Daily: one batched request per ``batch_size`` tickers, ``auto_adjust=False`` so
-    ``Close`` is the traded close (Yahoo's Close is split-adjusted, not dividend-adjusted:
-    it equals the exchange's close except across a bonus-share issue) and ``Adj Close``
-    is ignored; rows are ``adjusted="none"``. Yahoo's tickers are the canonical ones
-    (``.SS`` / ``.SZ``).
+    Daily: one batched request per ``batch_size`` tickers, ``auto_adjust=False``: ``Close``
+    is the traded close (Yahoo's Close is split-adjusted, not dividend-adjusted: it equals
+    the exchange's close except across a bonus-share issue) and gives the raw rows
+    (``adjusted="none"``); a stock's ``Adj Close`` gives ``yahoo_adj`` rows, from which the
+    event study takes its returns. Yahoo's tickers are the canonical ones (``.SS`` / ``.SZ``).
 
     Intraday: Yahoo serves 1m bars for the last 30 days, at most 7 days a request (longer
     spans are split into requests), and 2m-90m bars for the last 60 days; anything
@@ -398,7 +408,8 @@ class YFinanceProvider:
             age = (now - lo).days
             raise ValueError(
                 f"Yahoo serves {interval} bars for the last {max_age.days} days only; "
-                f"start {lo.isoformat()} is {age} days ago"
+                f"start {lo.isoformat()} is {age} days ago ({YAHOO_INTRADAY_LIMITS}; "
+                "older minute bars can be imported from files with `newsmon prices import`)"
             )
         span_days = INTRADAY_MAX_SPAN_DAYS.get(interval)
         if span_days is None:
@@ -414,7 +425,12 @@ class YFinanceProvider:
     def fetch_intraday(
         self, tickers: Sequence[str], start: DateLike, end: DateLike, interval: str
     ) -> pd.DataFrame:
-        """Bars (``BAR_COLUMNS``) starting in ``[start, end)``; naive times are Asia/Shanghai."""
+        """Bars (``BAR_COLUMNS``) starting in ``[start, end)``; naive times are Asia/Shanghai.
+
+        A ticker Yahoo returns no bars for (a day without trading answers with metadata
+        and an empty quote list) is no error: it is listed as ``no_bars`` in
+        ``attrs["issues"]``.
+        """
         chunks = self.intraday_chunks(start, end, interval)
         wanted = list(dict.fromkeys(canonical_ticker(t) for t in tickers))
         parts = []
@@ -430,13 +446,27 @@ class YFinanceProvider:
                         prepost=False,
                     )
                 )
-        if not parts:
-            return empty_bars()
-        out = pd.concat(parts, ignore_index=True)
         lo, hi = chunks[0][0], chunks[-1][1]
+        issues = [i for part in parts for i in part.attrs.get(ISSUES_ATTR, [])]
+        out = pd.concat(parts, ignore_index=True) if parts else empty_bars()
         out = out[(out["ts"] >= lo) & (out["ts"] < hi)]
         out = out.drop_duplicates(subset=["ticker", "ts"], keep="first")
-        return out.sort_values(["ticker", "ts"], kind="stable").reset_index(drop=True)
+        out = out.sort_values(["ticker", "ts"], kind="stable").reset_index(drop=True)
+        have = set(out["ticker"])
+        span = f"{lo.tz_convert(EXCHANGE_TZ):%Y-%m-%d %H:%M}..{hi.tz_convert(EXCHANGE_TZ):%Y-%m-%d %H:%M}"
+        issues += [
+            {
+                "kind": "no_bars",
+                "ticker": t,
+                "date": None,
+                "detail": f"Yahoo returned no {interval} bars for {span} Asia/Shanghai "
+                "(no trading then, or not kept by Yahoo)",
+            }
+            for t in wanted
+            if t not in have
+        ]
+        out.attrs = {ISSUES_ATTR: issues}
+        return out
 
 
 def _parse_daily(raw: pd.DataFrame) -> pd.DataFrame:
@@ -451,38 +481,7 @@ def _parse_intraday(raw: pd.DataFrame, interval: str) -> pd.DataFrame:
         return empty_bars()
     if not isinstance(raw.columns, pd.MultiIndex):
         raise ValueError("yfinance frame without a (Price, Ticker) column MultiIndex")
-    names = list(raw.columns.names)
-    level = names.index("Ticker") if "Ticker" in names else 1
-    parts = []
-    for symbol in raw.columns.get_level_values(level).unique():
-        sub = raw.xs(symbol, axis=1, level=level).dropna(how="all", subset=["Close"])
-        ticker = canonical_ticker(str(symbol))
-        ts = pd.DatetimeIndex(sub.index)
-        ts = ts.tz_localize(EXCHANGE_TZ) if ts.tz is None else ts
-        volume = (
-            np.nan
-            if is_index(ticker) or "Volume" not in sub
-            else pd.to_numeric(sub["Volume"]).astype("float64")
-        )
-        part = pd.DataFrame(
-            {
-                "ticker": ticker,
-                "ts": ts.tz_convert("UTC"),
-                "interval": interval,
-                "open": pd.to_numeric(sub["Open"]).astype("float64").to_numpy(),
-                "high": pd.to_numeric(sub["High"]).astype("float64").to_numpy(),
-                "low": pd.to_numeric(sub["Low"]).astype("float64").to_numpy(),
-                "close": pd.to_numeric(sub["Close"]).astype("float64").to_numpy(),
-                "volume": volume if np.isscalar(volume) else volume.to_numpy(),
-                "source": "yfinance",
-            }
-        )
-        parts.append(part)
-    if not parts:
-        return empty_bars()
-    out = pd.concat(parts, ignore_index=True)
-    out["ticker"] = out["ticker"].astype("str")
-    return out[BAR_COLUMNS]
+    return parse_yfinance_intraday(raw, interval)
 
 
 __all__ = [
@@ -492,6 +491,10 @@ __all__ = [
     "INTRADAY_MAX_SPAN_DAYS",
     "INTERVAL_MINUTES",
     "IntradayNotSupported",
+    "YAHOO_INTRADAY_LIMITS",
+    "finish_bars",
+    "is_bar_file",
+    "read_bar_file",
     "PRICE_COLUMNS",
     "PriceProvider",
     "YFinanceProvider",

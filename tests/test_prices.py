@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
@@ -55,7 +57,7 @@ def canonical(rows: list[dict]) -> pd.DataFrame:
     """A tiny canonical frame: missing columns NaN / 'none' / 'test'."""
     frame = pd.DataFrame(rows)
     frame["date"] = pd.to_datetime(frame["date"])
-    for col in ("open", "high", "low", "volume", "amount"):
+    for col in ("open", "high", "low", "volume", "amount", "adj_factor"):
         if col not in frame:
             frame[col] = np.nan
     if "adjusted" not in frame:
@@ -443,3 +445,175 @@ def test_daily_returns_on_recorded_files():
     # before 002045's first recorded day: NaN, and not reported as missing
     assert returns.loc["2022-04-06", "002045.SZ"] != returns.loc["2022-04-06", "002045.SZ"]
     assert returns.attrs[MISSING_ATTR] == []
+
+
+# ---------------------------------------------------------------- adjusted returns
+
+
+def hand_limit_fen(prev: float, limit: float) -> tuple[int, int]:
+    """The exchange's rule with decimal arithmetic: prev x (1 +- limit), half-up to the fen."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    p, lim = Decimal(str(prev)), Decimal(str(limit))
+    up = (p * (1 + lim)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    down = (p * (1 - lim)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return int(up * 100), int(down * 100)
+
+
+def test_limit_prices_round_half_up_to_the_fen():
+    from newsmon.analysis.prices import limit_fen, limit_prices
+
+    assert [float(x) for x in limit_prices(8.18, 0.10)] == [9.00, 7.36]
+    assert [float(x) for x in limit_prices(3.70, 0.10)] == [4.07, 3.33]
+    assert [float(x) for x in limit_prices(3.15, 0.10)] == [3.47, 2.84]  # 3.465 -> 3.47
+    prevs = np.round(np.arange(1.00, 60.00, 0.01), 2)
+    for limit in (0.05, 0.10, 0.20, 0.30):
+        up, down = limit_fen(prevs, limit)
+        hand = [hand_limit_fen(float(p), limit) for p in prevs]
+        assert up.tolist() == [float(u) for u, _ in hand]
+        assert down.tolist() == [float(d) for _, d in hand]
+
+
+def test_price_limits_by_board():
+    from newsmon.analysis.prices import board, price_limit
+
+    assert price_limit("002045.SZ", DAY0) == 0.10
+    assert price_limit("002045.SZ", DAY0, st=True) == 0.05
+    assert price_limit("300433.SZ", DAY0) == 0.20
+    assert price_limit("300433.SZ", DAY0, st=True) == 0.20  # ChiNext ST: 20% since the reform
+    assert price_limit("300433.SZ", "2020-08-21") == 0.10
+    assert price_limit("688169.SS", DAY0) == 0.20
+    assert price_limit("430047.BJ", DAY0) == 0.30
+    assert price_limit("000300.SS", DAY0) is None and board("000300.SS") == "index"
+
+
+def hand_corporate_actions(path) -> set[tuple[str, str]]:
+    """Every (code, date) of the cross-section whose raw close lies outside the limit prices
+    of the previous close, found with the csv module and decimal arithmetic."""
+    from newsmon.analysis.prices import canonical_ticker, price_limit
+
+    by_code: dict[str, list[tuple[str, float]]] = {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        for rec in csv.DictReader(fh):
+            by_code.setdefault(rec["code"], []).append((rec["date"], float(rec["close"])))
+    sessions = sorted({d for rows in by_code.values() for d, _ in rows})
+    found = set()
+    for code, rows in by_code.items():
+        closes = dict(rows)
+        ticker = canonical_ticker(code)
+        for prev_day, day in zip(sessions, sessions[1:], strict=False):
+            if prev_day in closes and day in closes:
+                up, down = hand_limit_fen(closes[prev_day], price_limit(ticker, day))
+                fen = round(closes[day] * 100)
+                if fen > up or fen < down:
+                    found.add((ticker, day))
+    return found
+
+
+def test_ex_rights_days_of_the_cross_section_are_left_out_and_named():
+    from newsmon.analysis.prices import CORPORATE_ACTIONS_ATTR, adjusted_returns
+
+    returns = adjusted_returns(parse_file(CROSS))
+    actions = returns.attrs[CORPORATE_ACTIONS_ATTR]
+    assert {(a["ticker"], a["date"]) for a in actions} == hand_corporate_actions(CROSS)
+    by_key = {(a["ticker"], a["date"]): a for a in actions}
+    # 石头科技 (STAR, +-20%): a bonus issue read as a 27% fall
+    roborock = by_key[("688169.SS", "2022-07-08")]
+    assert roborock["raw_return"] == pytest.approx(382.98 / 527.08 - 1)
+    assert (roborock["limit"], roborock["prev_close"], roborock["close"]) == (0.20, 527.08, 382.98)
+    assert np.isnan(returns.loc[DAY0, "688169.SS"])
+    # 赣锋锂业 (main board, +-10%): -29.7% on 07-04
+    ganfeng = by_key[("002460.SZ", "2022-07-04")]
+    assert ganfeng["raw_return"] == pytest.approx(110.33 / 156.97 - 1)
+    assert np.isnan(returns.loc["2022-07-04", "002460.SZ"])
+    # the other days of both are returns as usual
+    assert returns.loc["2022-07-11", "688169.SS"] == pytest.approx(380.48 / 382.98 - 1)
+    assert returns.loc["2022-07-05", "002460.SZ"] == pytest.approx(109.85 / 110.33 - 1)
+
+
+def test_adjusted_series_is_used_where_it_exists():
+    from newsmon.analysis.prices import BASIS_ATTR, CORPORATE_ACTIONS_ATTR, adjusted_returns
+
+    raw = parse_file(SAMLEON_002045)
+    qfq = parse_file(AKSHARE_002045)
+    returns = adjusted_returns(pd.concat([raw, qfq], ignore_index=True))
+    assert returns.attrs[BASIS_ATTR]["002045.SZ"] == ["qfq"]
+    assert returns.loc[DAY0, "002045.SZ"] == pytest.approx(9.00 / 8.18 - 1)
+    # an ex-day in the raw closes, covered by an adjusted series: a move, not an action
+    prices = canonical(
+        [
+            {"ticker": "688169.SS", "date": "2022-07-07", "close": 527.08},
+            {"ticker": "688169.SS", "date": "2022-07-08", "close": 382.98},
+            {"ticker": "688169.SS", "date": "2022-07-07", "close": 376.49, "adjusted": "qfq"},
+            {"ticker": "688169.SS", "date": "2022-07-08", "close": 382.98, "adjusted": "qfq"},
+        ]
+    )
+    got = adjusted_returns(prices)
+    assert got.loc[DAY0, "688169.SS"] == pytest.approx(382.98 / 376.49 - 1)
+    assert got.attrs[CORPORATE_ACTIONS_ATTR] == []
+
+
+def test_adjustment_factor_gives_adjusted_returns():
+    from newsmon.analysis.prices import BASIS_ATTR, adjusted_returns
+
+    text = (
+        "ts_code,trade_date,open,high,low,close,vol,amount,adj_factor\n"
+        "688169.SH,20220708,378.84,386.98,375.02,382.98,8100,310520.99,1.4\n"
+        "688169.SH,20220707,560.00,560.98,520.57,527.08,13300,704077.97,1.0\n"
+    )
+    prices = parse_price_table(text, "tushare_daily_688169.csv")
+    assert prices["adj_factor"].tolist() == [1.0, 1.4]
+    got = adjusted_returns(prices)
+    assert got.loc[DAY0, "688169.SS"] == pytest.approx(382.98 * 1.4 / 527.08 - 1)
+    assert got.attrs[BASIS_ATTR]["688169.SS"] == ["factor"]
+
+
+def test_listing_days_have_no_limit():
+    from newsmon.analysis.prices import CORPORATE_ACTIONS_ATTR, adjusted_returns
+
+    prices = canonical(
+        [
+            {"ticker": "301999.SZ", "date": "2022-07-07", "close": 20.00},
+            {"ticker": "301999.SZ", "date": "2022-07-08", "close": 30.00},  # +50%
+        ]
+    )
+    flagged = adjusted_returns(prices)
+    assert len(flagged.attrs[CORPORATE_ACTIONS_ATTR]) == 1
+    listed = adjusted_returns(prices, listing_dates={"301999.SZ": "2022-07-07"})
+    assert listed.attrs[CORPORATE_ACTIONS_ATTR] == []
+    assert listed.loc[DAY0, "301999.SZ"] == pytest.approx(0.5)
+
+
+def test_adjusted_returns_on_exchange_sessions_name_what_is_off():
+    from newsmon.analysis.prices import adjusted_returns
+
+    prices = canonical(
+        [
+            {"ticker": "AAA.SZ", "date": "2022-07-06", "close": 10.0},
+            {"ticker": "AAA.SZ", "date": "2022-07-08", "close": 11.0},
+            {"ticker": "AAA.SZ", "date": "2022-07-09", "close": 11.0},  # a Saturday
+        ]
+    )
+    grid = pd.DatetimeIndex(pd.to_datetime(["2022-07-06", "2022-07-07", "2022-07-08"]))
+    got = adjusted_returns(prices, sessions=grid)
+    assert list(got.index) == list(grid)
+    assert got["AAA.SZ"].isna().all()  # 07-08 would span two sessions
+    assert got.attrs[MISSING_ATTR] == [{"ticker": "AAA.SZ", "date": "2022-07-07"}]
+    assert got.attrs["off_session"] == [
+        {"ticker": "AAA.SZ", "date": "2022-07-09", "adjusted": "none"}
+    ]
+
+
+def test_yahoo_adjusted_close_is_kept_for_a_stock():
+    text = (
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2022-07-07,560.00,560.98,520.57,527.08,376.49,1000\n"
+        "2022-07-08,378.84,386.98,375.02,382.98,382.98,1000\n"
+    )
+    frame = parse_price_table(text, "yahoo_688169SS.csv")
+    assert sorted(set(frame["adjusted"])) == ["none", "yahoo_adj"]
+    adj = frame[frame["adjusted"] == "yahoo_adj"].set_index("date")
+    assert adj.loc["2022-07-07", "close"] == 376.49
+    assert adj.loc["2022-07-07", "high"] == pytest.approx(560.98 * 376.49 / 527.08)
+    raw = frame[frame["adjusted"] == "none"].set_index("date")
+    assert raw.loc["2022-07-07", "close"] == 527.08

@@ -182,7 +182,12 @@ def test_logged_rate_limit_retries_only_the_missing_tickers():
     waits: list[float] = []
     provider = YFinanceProvider(download=fake, sleep=waits.append, backoff_s=0.5)
     frame = provider.fetch_daily(["000001.SS", "002045.SZ"], "2022-07-08", "2022-07-08")
-    assert sorted(frame["ticker"]) == ["000001.SS", "002045.SZ"]
+    # a stock comes with its Adj Close as yahoo_adj rows; the index has only raw ones
+    assert sorted(zip(frame["ticker"], frame["adjusted"], strict=True)) == [
+        ("000001.SS", "none"),
+        ("002045.SZ", "none"),
+        ("002045.SZ", "yahoo_adj"),
+    ]
     assert fake.calls[1]["tickers"] == ["002045.SZ"]
     assert waits == [0.5]
 
@@ -342,3 +347,108 @@ def test_csv_provider_every_recorded_market_file():
     assert sorted(frame["ticker"]) == sorted(wanted)
     kinds = {i["kind"] for i in frame.attrs[ISSUES_ATTR]}
     assert "conflicting_duplicate" not in kinds
+
+
+# ---------------------------------------------------------------- minute bars
+
+
+INTRADAY = MARKET / "intraday"
+WEEKEND_1M = INTRADAY / "yf2_chart_AAPL_1m_2025-02-01_weekend_empty.json"
+STOCK_1M = INTRADAY / "tushare_stk_mins_002045SZ_1min_2022-07-08_CONSTRUCTED.csv"
+INDEX_1M = INTRADAY / "tushare_idx_mins_000300SH_1min_2022-07-08_CONSTRUCTED.csv"
+
+
+def replay_session(body: dict):
+    """A real requests Session whose transport answers every Yahoo request offline: the
+    cookie and crumb handshake with stand-ins, every chart request with ``body``."""
+    import json
+
+    import requests
+    from requests.adapters import BaseAdapter
+    from requests.models import Response
+
+    class Replay(BaseAdapter):
+        def __init__(self):
+            super().__init__()
+            self.urls: list[str] = []
+
+        def send(self, request, **kwargs):
+            self.urls.append(request.url)
+            response = Response()
+            response.request, response.url, response.status_code = request, request.url, 200
+            response.encoding = "utf-8"
+            if "/v8/finance/chart/" in request.url:
+                response._content = json.dumps(body).encode()
+                response.headers["content-type"] = "application/json;charset=utf-8"
+            elif "getcrumb" in request.url:
+                response._content = b"offline-crumb"
+            else:
+                response._content = b""
+                response.headers["set-cookie"] = "A3=offline; Domain=.yahoo.com; Path=/"
+            return response
+
+        def close(self):
+            pass
+
+    session = requests.Session()
+    adapter = Replay()
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    return session, adapter
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside yfinance, not ours
+def test_recorded_1m_response_of_a_day_without_trading_gives_no_bars(tmp_path):
+    """Yahoo's real answer for 1m bars of a Saturday (metadata, an empty quote list),
+    through the real yfinance.download: no bars and a note, not an error."""
+    import json
+
+    import yfinance
+
+    yfinance.set_tz_cache_location(str(tmp_path))  # no cache outside the test
+    body = json.loads(WEEKEND_1M.read_text(encoding="utf-8"))["response"]["bodyJson"]
+    assert body["chart"]["result"][0]["indicators"]["quote"] == [{}]
+    session, adapter = replay_session(body)
+
+    def download(**kwargs):
+        return yfinance.download(**kwargs, session=session, threads=False)
+
+    provider = YFinanceProvider(
+        download=download, sleep=lambda s: None, now=lambda: pd.Timestamp("2025-02-20T11:47Z")
+    )
+    bars = provider.fetch_intraday(
+        ["002045.SZ"], "2025-02-01T00:00:00+08:00", "2025-02-02T00:00:00+08:00", "1m"
+    )
+    assert bars.empty and list(bars.columns) == BAR_COLUMNS
+    (issue,) = bars.attrs[ISSUES_ATTR]
+    assert (issue["kind"], issue["ticker"]) == ("no_bars", "002045.SZ")
+    assert "no 1m bars" in issue["detail"]
+    assert any("/v8/finance/chart/002045.SZ" in u and "interval=1m" in u for u in adapter.urls)
+
+
+def test_read_bar_file_tushare_minutes_are_labelled_by_their_end():
+    from newsmon.providers import is_bar_file, read_bar_file
+
+    assert is_bar_file(STOCK_1M) and not is_bar_file(SAMLEON_002045)
+    bars = read_bar_file(STOCK_1M)
+    assert list(bars.columns) == BAR_COLUMNS
+    assert set(bars["ticker"]) == {"002045.SZ"} and set(bars["interval"]) == {"1m"}
+    assert len(bars) == 241
+    local = bars["ts"].dt.tz_convert("Asia/Shanghai")
+    # the 09:30 row (the auction's print) starts 09:29; 09:31 is the 09:30-09:31 bar
+    assert local.iloc[0] == pd.Timestamp("2022-07-08 09:29", tz="Asia/Shanghai")
+    assert local.iloc[1] == pd.Timestamp("2022-07-08 09:30", tz="Asia/Shanghai")
+    assert local.iloc[-1] == pd.Timestamp("2022-07-08 14:59", tz="Asia/Shanghai")
+    assert bars["close"].iloc[-1] == 9.00 and bars["close"].iloc[0] == 8.20
+    index = read_bar_file(INDEX_1M)
+    assert set(index["ticker"]) == {"000300.SS"} and index["close"].iloc[-1] == 4428.78
+
+
+def test_read_bar_file_yfinance_intraday_csv(tmp_path):
+    from newsmon.providers import read_bar_file
+
+    path = tmp_path / "yfinance_002045SZ_1m.csv"
+    minute_frame("2022-07-08 09:30", 5).to_csv(path)
+    bars = read_bar_file(path)
+    assert bars["ts"].iloc[0] == pd.Timestamp("2022-07-08T01:30:00Z")
+    assert set(bars["interval"]) == {"1m"} and len(bars) == 5
