@@ -739,8 +739,11 @@ def close_panel(prices: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_one_adjustment(prices: pd.DataFrame) -> None:
-    kinds = prices.groupby("ticker")["adjusted"].unique()
-    mixed = {t: sorted(map(str, k)) for t, k in kinds.items() if len(k) > 1}
+    counts = prices.groupby("ticker")["adjusted"].nunique()
+    if not (counts > 1).any():
+        return
+    kinds = prices[prices["ticker"].isin(counts.index[counts > 1])].groupby("ticker")["adjusted"]
+    mixed = {t: sorted(map(str, k)) for t, k in kinds.unique().items()}
     if mixed:
         detail = "; ".join(f"{t}: {', '.join(k)}" for t, k in sorted(mixed.items()))
         raise ValueError(
@@ -894,7 +897,9 @@ def raw_closes(prices: pd.DataFrame, sessions: pd.DatetimeIndex | None = None) -
     ``adjusted_returns``.
     """
     grid = _session_grid(prices, sessions)
-    panel = _kind_panel(prices, "none", grid)
+    frame = prices.copy(deep=False)
+    frame.attrs = {}
+    panel = _kind_panel(frame, "none", grid)
     panel.index.name = "date"
     panel.columns.name = "ticker"
     return panel
@@ -929,7 +934,8 @@ def adjusted_returns(
     ``["none"]``).
     """
     grid = _session_grid(prices, sessions)
-    frame = prices
+    frame = prices.copy(deep=False)
+    frame.attrs = {}  # pandas would deep-copy the loaders' issues on every step
     off: list[dict[str, Any]] = []
     if sessions is not None and len(prices):
         outside = ~pd.DatetimeIndex(prices["date"]).isin(grid)

@@ -130,9 +130,15 @@ def test_metaverse_day0_abnormal_return_matches_hand_computation(returns, closes
     assert row["limit_up"] == ["002045.SZ", "002047.SZ"]
     assert any(n.startswith("limit-up close understates demand") for n in row["notes"])
     # estimation window: members start 2022-05-05, so 34 of the 110 days exist
-    assert row["est_days"] == 34
-    assert any("short: 34 of 110 days" in n for n in row["notes"])
-    assert np.isfinite(row["beta"]) and np.isfinite(row["t_ar0"]) and row["t_ar0"] > 2
+    with_data = {f"{c}.SZ" for c in FOUR}
+    assert {t: d for t, d in row["est_days"].items() if t in with_data} == dict.fromkeys(
+        with_data, 34
+    )
+    assert set(row["est_members"]) == with_data
+    assert any("short for 4 members" in n and "002045.SZ 34" in n for n in row["notes"])
+    # every member with data has a model: the standardized cross-sectional test (BMP)
+    assert row["test_ar0"] == "BMP" and row["n_ar0"] == 4 and row["t_ar0"] > 2
+    assert np.isfinite(row["mm_ar0"]) and row["mm_n_ar0"] == 4
     assert np.isnan(row["ar_30m"])
     assert any("no minute bars" in n for n in row["notes"])
 
@@ -151,11 +157,12 @@ def test_member_without_a_row_that_day(prices, metaverse):
 
 def test_too_few_estimation_days(returns):
     row = sector_reaction(returns, DAY0, [f"{c}.SZ" for c in FOUR], min_estimation_days=40)
-    assert row["est_days"] == 34
-    assert np.isnan(row["alpha"]) and np.isnan(row["beta"]) and np.isnan(row["mm_ar0"])
-    assert np.isnan(row["t_ar0"]) and np.isnan(row["t_car_0_3"])
+    assert set(row["est_days"].values()) == {34} and row["est_members"] == []
+    assert np.isnan(row["mm_ar0"]) and np.isnan(row["mm_t_ar0"]) and row["mm_n_ar0"] == 0
     assert np.isfinite(row["ar0"])  # the market-adjusted figure needs no estimation
-    assert any("has 34 days with returns (need 40)" in n for n in row["notes"])
+    # ... and neither does the plain cross-sectional t
+    assert row["test_ar0"] == "cross-sectional t" and np.isfinite(row["t_car_0_3"])
+    assert any("no member has 40 days with returns (most: 34)" in n for n in row["notes"])
 
 
 def test_windows_and_path_agree(returns):
@@ -165,12 +172,16 @@ def test_windows_and_path_agree(returns):
     assert list(path.index) == list(range(-5, 6))
     assert path.loc[0, "date"] == pd.Timestamp(DAY0)
     assert path.loc[0, "ar"] == pytest.approx(row["ar0"])
+    # no member misses a session here: the windows are sums of the daily sector ARs
     assert path.loc[0:1, "ar"].sum() == pytest.approx(row["car_0_1"])
     assert path.loc[0:3, "ar"].sum() == pytest.approx(row["car_0_3"])
     assert path.loc[-3:-1, "ar"].sum() == pytest.approx(row["car_m3_m1"])
-    assert path.loc[0:3, "mm_ar"].sum() == pytest.approx(row["mm_car_0_3"])
-    assert path["car"].iloc[-1] == pytest.approx(path["ar"].sum())
-    assert row["t_car_0_3"] == pytest.approx(row["car_0_3"] / (row["est_sd"] * 2))
+    # the line: zero at day -1, CAR[0, k] after, minus CAR[k+1, -1] before
+    assert path.loc[-1, "car"] == 0.0
+    assert path.loc[3, "car"] == pytest.approx(row["car_0_3"])
+    assert path.loc[5, "car"] == pytest.approx(path.loc[0:5, "ar"].sum())
+    assert path.loc[-5, "car"] == pytest.approx(-path.loc[-4:-1, "ar"].sum())
+    assert path.loc[3, "mm_car"] == pytest.approx(row["mm_car_0_3"])
     assert (path["n_members_with_data"] == 4).all()
 
 
@@ -226,29 +237,54 @@ def test_sector_returns_empty_and_no_data():
     assert (nobody["n_members_with_data"] == 0).all()
 
 
-def test_market_model_by_hand():
-    frame = tiny_returns()
-    members = ["A.SZ", "B.SZ"]
+def tiny_three() -> pd.DataFrame:
+    """Three members and an index over 8 sessions, for the cross-sectional tests by hand."""
+    frame = tiny_returns().drop(columns="B.SZ")
+    frame["B.SZ"] = [0.02, 0.00, -0.01, 0.005, 0.01, 0.01, 0.02, 0.00]
+    frame["C.SZ"] = [-0.01, 0.01, 0.02, -0.005, 0.00, 0.03, -0.01, 0.01]
+    return frame
+
+
+def test_market_model_and_tests_by_hand():
+    frame = tiny_three()
+    members = ["A.SZ", "B.SZ", "C.SZ"]
+    day0 = frame.index[6]
     row = sector_reaction(
-        frame, frame.index[6], members, benchmark="IDX", estimation=(-6, -1), min_estimation_days=4
+        frame, day0, members, benchmark="IDX", estimation=(-6, -1), min_estimation_days=4
     )
-    sector = sector_returns(frame, members)["sector_return"].to_numpy()
     bench = frame["IDX"].to_numpy()
-    beta, alpha = np.polyfit(bench[:6], sector[:6], 1)
-    assert row["alpha"] == pytest.approx(alpha)
-    assert row["beta"] == pytest.approx(beta)
-    resid = sector[:6] - alpha - beta * bench[:6]
-    sd = np.sqrt((resid**2).sum() / 4)
-    assert row["mm_est_sd"] == pytest.approx(sd)
-    mm_ar0 = sector[6] - alpha - beta * bench[6]
-    assert row["mm_ar0"] == pytest.approx(mm_ar0)
-    assert row["mm_t_ar0"] == pytest.approx(mm_ar0 / sd)
-    ma_sd = np.std(sector[:6] - bench[:6], ddof=1)
-    assert row["est_sd"] == pytest.approx(ma_sd)
-    assert row["t_car_0_1"] == pytest.approx(
-        (sector[6] - bench[6] + sector[7] - bench[7]) / (ma_sd * np.sqrt(2))
-    )
-    assert row["est_days"] == 6
+    mm_ars, mm_scars, scars, ars, cars = [], [], [], [], []
+    for t in members:
+        y = frame[t].to_numpy()
+        beta, alpha = np.polyfit(bench[:6], y[:6], 1)
+        resid = y[:6] - alpha - beta * bench[:6]
+        sd = np.sqrt((resid**2).sum() / 4)
+        mm = y[6] - alpha - beta * bench[6]
+        # the OLS forecast error of one day: sd^2 (1 + 1/T + (Rb0 - mean)^2 / Sxx)
+        sxx = ((bench[:6] - bench[:6].mean()) ** 2).sum()
+        fe = sd * np.sqrt(1 + 1 / 6 + (bench[6] - bench[:6].mean()) ** 2 / sxx)
+        mm_ars.append(mm)
+        mm_scars.append(mm / fe)
+        ma_sd = np.std(y[:6] - bench[:6], ddof=1)
+        ars.append(y[6] - bench[6])
+        scars.append((y[6] - bench[6]) / ma_sd)
+        cars.append(y[6] - bench[6] + y[7] - bench[7])
+    assert row["mm_ar0"] == pytest.approx(np.mean(mm_ars))
+    bmp = np.mean(mm_scars) / (np.std(mm_scars, ddof=1) / np.sqrt(3))
+    assert row["mm_t_ar0"] == pytest.approx(bmp)
+    assert row["ar0"] == pytest.approx(np.mean(ars))
+    assert row["test_ar0"] == "BMP"
+    assert row["t_ar0"] == pytest.approx(np.mean(scars) / (np.std(scars, ddof=1) / np.sqrt(3)))
+    assert row["est_days"] == dict.fromkeys(members, 6)
+    # without enough estimation days: the plain cross-sectional t on the same members
+    plain_row = sector_reaction(frame, day0, members, benchmark="IDX", estimation=(-6, -1))
+    assert plain_row["test_car_0_1"] == "cross-sectional t"
+    t = np.mean(cars) / (np.std(cars, ddof=1) / np.sqrt(3))
+    assert plain_row["t_car_0_1"] == pytest.approx(t)
+    # two members are too few for a cross-sectional test
+    two = sector_reaction(frame, day0, members[:2], benchmark="IDX", estimation=(-6, -1))
+    assert np.isnan(two["t_ar0"]) and two["test_ar0"] is None
+    assert any("needs 3" in n for n in two["notes"])
 
 
 def test_benchmark_series_and_missing_benchmark():
@@ -318,10 +354,10 @@ def test_limit_flags_exact_and_from_returns():
     exact = sector_reaction(ret, "2022-07-08", members, benchmark="IDX", closes=close)
     assert exact["limit_up"] == ["600001.SS"]
     assert exact["limit_down"] == ["600002.SS"]
+    # without the closes the rule cannot be applied: no flags from returns near 10%
     rough = sector_reaction(ret, "2022-07-08", members, benchmark="IDX")
-    assert rough["limit_up"] == ["600001.SS"]  # +9.76% is within 0.3 pp of 10%
-    assert rough["limit_down"] == ["600002.SS"]
-    assert any("from returns" in n for n in rough["notes"])
+    assert rough["limit_up"] == [] and rough["limit_down"] == []
+    assert any("no raw closes" in n for n in rough["notes"])
 
 
 # ---------------------------------------------------------------- intraday
@@ -476,3 +512,287 @@ def test_reaction_record_event_time_is_utc():
     naive = reaction_record(dict(row, event_time=pd.Timestamp("2022-07-08 02:06:12")), path)
     assert naive["event_time"] == "2022-07-08T02:06:12Z"  # naive is UTC
     assert record["figures"] == {"ar0": 0.1, "path": [{"day": 0, "car": None, "mm_car": 0.01}]}
+
+
+# ---------------------------------------------------------------- the demo's recorded prices
+#
+# Every recorded daily file of newsmon/data/market, every kind of adjustment, on the XSHG
+# sessions of the calendar: what the pipeline computes from.
+
+CROSS = MARKET / "samleon_daily_all_ashares_2022-07-01_2022-07-15.csv"
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    from newsmon.analysis.calendar import exchange_calendar
+    from newsmon.demo import market_paths
+    from newsmon.providers import CSVProvider
+
+    prices = CSVProvider(market_paths(), adjusted=None).frame()
+    sessions = exchange_calendar().sessions_in_range(prices["date"].min(), prices["date"].max())
+    return prices, pd.DatetimeIndex(sessions)
+
+
+def panels(prices, sessions):
+    from newsmon.analysis.prices import adjusted_returns, raw_closes
+
+    return adjusted_returns(prices, sessions), raw_closes(prices, sessions)
+
+
+@pytest.fixture(scope="module")
+def full(recorded):
+    """Returns and raw closes of every recorded file, on the sessions."""
+    return panels(*recorded)
+
+
+@pytest.fixture(scope="module")
+def taxonomy():
+    return sector_taxonomy(tomllib.loads(SECTORS_TOML.read_text(encoding="utf-8")))
+
+
+def cross_closes() -> dict[str, dict[str, float]]:
+    """code -> date -> close of the cross-section, read with the csv module."""
+    out: dict[str, dict[str, float]] = {}
+    with open(CROSS, encoding="utf-8", newline="") as fh:
+        for rec in csv.DictReader(fh):
+            out.setdefault(rec["code"], {})[rec["date"]] = float(rec["close"])
+    return out
+
+
+def hand_ar(code: str, day: str, prev: str, closes, csi) -> float:
+    return closes[code][day] / closes[code][prev] - 1 - (csi[day] / csi[prev] - 1)
+
+
+def choice_closes() -> dict[str, float]:
+    with open(CHOICE, encoding="utf-8-sig", newline="") as fh:
+        return {r["交易日期"]: float(r["收盘价"]) for r in csv.DictReader(fh)}
+
+
+def test_smart_home_day0_leaves_out_the_ex_rights_day(recorded, full, taxonomy):
+    prices, sessions = recorded
+    returns, closes = full
+    row = sector_reaction(returns, DAY0, taxonomy["smart_home"], closes=closes, sessions=sessions)
+    closes_csv, csi = cross_closes(), choice_closes()
+    others = ["000333", "000651", "600690", "603486", "002032", "002508"]
+    expected = sum(hand_ar(c, DAY0, "2022-07-07", closes_csv, csi) for c in others) / 6
+    assert row["ar0"] == pytest.approx(expected, abs=1e-12)  # -0.03%, not -3.88%
+    assert row["n_members_with_data"] == 6
+    assert "688169.SS" not in row["limit_down"]
+    (note,) = [n for n in row["notes"] if "688169.SS" in n and "corporate action" in n]
+    assert "2022-07-08" in note and "-27.34%" in note and "±20%" in note
+
+
+def test_nev_path_leaves_out_ganfengs_ex_rights_day(recorded, full, taxonomy):
+    prices, sessions = recorded
+    returns, closes = full
+    nev = taxonomy["nev_batteries"]
+    row = sector_reaction(returns, DAY0, nev, closes=closes, sessions=sessions)
+    assert any("002460.SZ" in n and "2022-07-04" in n and "-29.71%" in n for n in row["notes"])
+    path = cumulative_abnormal_path(returns, DAY0, nev, sessions=sessions).set_index("rel_day")
+    # day -5's point is minus the CAR of days -4..-1 (07-04..07-07) of the members that
+    # have all four days: 002460.SZ's 07-04 is not a move, so it rests on the other seven
+    closes_csv, csi = cross_closes(), choice_closes()
+    days = ["2022-07-01", "2022-07-04", "2022-07-05", "2022-07-06", "2022-07-07"]
+    codes = [t.split(".")[0] for t in (m["ticker"] for m in nev["members"])]
+    cars = [
+        sum(hand_ar(c, d, p, closes_csv, csi) for p, d in zip(days, days[1:], strict=False))
+        for c in codes
+        if c != "002460"
+    ]
+    assert path.loc[-5, "car"] == pytest.approx(-sum(cars) / len(cars), abs=1e-12)
+    assert path.loc[-5, "n_members_with_data"] == 7
+
+
+def test_a_session_missing_from_every_file_is_missing_not_a_longer_return(recorded, taxonomy):
+    prices, sessions = recorded
+    gone = prices[prices["date"] != pd.Timestamp("2022-07-11")]
+    returns, closes = panels(gone, sessions)
+    row = sector_reaction(returns, DAY0, taxonomy["metaverse"], closes=closes, sessions=sessions)
+    assert np.isnan(row["car_0_1"]) and row["n_car_0_1"] == 0  # not 4.89% over two sessions
+    assert any("car_0_1" in n and "2022-07-11" in n for n in row["notes"])
+    path = cumulative_abnormal_path(
+        returns, DAY0, taxonomy["metaverse"], sessions=sessions
+    ).set_index("rel_day")
+    assert path.loc[1, "date"] == pd.Timestamp("2022-07-11")  # day +1 is still that session
+    assert np.isnan(path.loc[1, "car"])
+    # with the session there, the same call gives the one-session figure
+    whole = sector_reaction(
+        panels(prices, sessions)[0], DAY0, taxonomy["metaverse"], sessions=sessions
+    )
+    assert whole["car_0_1"] == pytest.approx(0.0584, abs=5e-5)
+
+
+def test_every_demo_sector_row_has_a_named_test(recorded, full, taxonomy):
+    prices, sessions = recorded
+    returns, closes = full
+    sectors = [
+        "carbon_trading",
+        "chips",
+        "green_low_carbon",
+        "hydrogen",
+        "metaverse",
+        "nev_batteries",
+        "robots",
+        "smart_home",
+        "smart_vehicles",
+        "wearables",
+    ]
+    events = pd.DataFrame({"story_id": "s", "sector": sectors, "event_session": pd.Timestamp(DAY0)})
+    rows = story_reactions(events, returns, taxonomy, closes=closes, sessions=sessions)
+    for r in rows.to_dict("records"):
+        assert np.isfinite(r["t_ar0"]), r["sector"]
+        assert r["test_ar0"] in ("BMP", "cross-sectional t"), r["sector"]
+        assert r["n_ar0"] == r["n_members_with_data"]
+
+
+def test_metaverse_test_rests_on_the_event_members_and_says_which_have_estimation(
+    recorded, taxonomy
+):
+    prices, sessions = recorded
+    returns, closes = panels(prices, sessions)
+    row = sector_reaction(returns, DAY0, taxonomy["metaverse"], closes=closes, sessions=sessions)
+    ars = []
+    closes_csv, csi = cross_closes(), choice_closes()
+    for m in taxonomy["metaverse"]["members"]:
+        ars.append(hand_ar(m["ticker"].split(".")[0], DAY0, "2022-07-07", closes_csv, csi))
+    t = np.mean(ars) / (np.std(ars, ddof=1) / np.sqrt(len(ars)))
+    assert (row["test_ar0"], row["n_ar0"]) == ("cross-sectional t", 10)
+    assert row["t_ar0"] == pytest.approx(t, rel=1e-12)
+    assert row["est_members"] == ["002045.SZ", "300088.SZ", "002047.SZ", "300433.SZ"]
+    assert any(
+        "4 of 10 members with data" in n and "002045.SZ 34" in n and "market model" in n
+        for n in row["notes"]
+    )
+
+
+def test_named_stocks_limit_up_by_the_price_rule(recorded):
+    from newsmon.analysis.reaction import stock_reactions
+
+    prices, sessions = recorded
+    returns, closes = panels(prices, sessions)
+    events = pd.DataFrame(
+        {
+            "story_id": "s",
+            "ticker": ["002045.SZ", "002047.SZ", "300088.SZ"],
+            "name": ["国光电器", "宝鹰股份", "长信科技"],
+            "event_session": pd.Timestamp(DAY0),
+        }
+    )
+    rows = stock_reactions(events, returns, closes=closes, sessions=sessions).set_index("ticker")
+    assert rows.loc["002045.SZ", "return0"] == pytest.approx(9.00 / 8.18 - 1)  # +10.02%
+    assert rows.loc["002047.SZ", "return0"] == pytest.approx(4.07 / 3.70 - 1)  # +10.00%
+    assert rows.loc["002045.SZ", "limit_up_price"] == 9.00
+    assert rows.loc["002047.SZ", "limit_up_price"] == 4.07
+    assert rows["limit_up"].tolist() == [True, True, False]
+    assert rows.loc["002045.SZ", "ar0"] == pytest.approx(9.00 / 8.18 - 1 - (4428.78 / 4443.47 - 1))
+
+
+def test_the_path_agrees_with_the_table(recorded, full, taxonomy):
+    prices, sessions = recorded
+    returns, closes = full
+    for sector in ("green_low_carbon", "metaverse", "nev_batteries"):
+        row = sector_reaction(returns, DAY0, taxonomy[sector], sessions=sessions)
+        path = cumulative_abnormal_path(
+            returns, DAY0, taxonomy[sector], sessions=sessions
+        ).set_index("rel_day")
+        assert path.loc[-1, "car"] == 0.0  # every line passes zero where the event window starts
+        assert path.loc[0, "car"] == pytest.approx(row["ar0"])
+        assert path.loc[1, "car"] == pytest.approx(row["car_0_1"])
+        assert path.loc[3, "car"] == pytest.approx(row["car_0_3"])
+        assert path.loc[-4, "car"] == pytest.approx(-row["car_m3_m1"])
+        assert path["car"].notna().all()  # every line runs from day -5
+
+
+# ---------------------------------------------------------------- minute windows on a minute file
+
+INTRADAY = MARKET / "intraday"
+STOCK_1M = INTRADAY / "tushare_stk_mins_002045SZ_1min_2022-07-08_CONSTRUCTED.csv"
+INDEX_1M = INTRADAY / "tushare_idx_mins_000300SH_1min_2022-07-08_CONSTRUCTED.csv"
+
+
+def minute_closes(path) -> dict[str, float]:
+    """trade_time (the bar's end, Asia/Shanghai) -> close, read with the csv module."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {r["trade_time"][11:16]: float(r["close"]) for r in csv.DictReader(fh)}
+
+
+@pytest.fixture(scope="module")
+def minute_bars():
+    from newsmon.analysis.prices import parse_bar_table
+
+    return pd.concat(
+        [parse_bar_table(p.read_bytes(), p.name) for p in (STOCK_1M, INDEX_1M)], ignore_index=True
+    )
+
+
+def stock_row(recorded, full, bars, shanghai_time: str):
+    from newsmon.analysis.reaction import stock_reactions
+
+    prices, sessions = recorded
+    returns, closes = full
+    event = pd.Timestamp(f"{DAY0} {shanghai_time}", tz="Asia/Shanghai").tz_convert("UTC")
+    events = pd.DataFrame(
+        {
+            "story_id": ["s"],
+            "ticker": ["002045.SZ"],
+            "event_session": [pd.Timestamp(DAY0)],
+            "event_time": [event],
+        }
+    )
+    return stock_reactions(events, returns, closes=closes, bars=bars, sessions=sessions).iloc[0]
+
+
+def test_minute_windows_equal_a_hand_computation(recorded, full, minute_bars):
+    """10:06:12: the price at the event is the 10:06 bar's close (the bar 10:05-10:06);
+    +5/+15/+30/+60 trading minutes are 10:11:12 ... 11:06:12, read at the bars ending
+    10:11, 10:21, 10:36, 11:06; the close is the 15:00 bar."""
+    row = stock_row(recorded, full, minute_bars, "10:06:12")
+    stock, index = minute_closes(STOCK_1M), minute_closes(INDEX_1M)
+    for name, at in [
+        ("ar_5m", "10:11"),
+        ("ar_15m", "10:21"),
+        ("ar_30m", "10:36"),
+        ("ar_60m", "11:06"),
+        ("ar_close", "15:00"),
+    ]:
+        hand = stock[at] / stock["10:06"] - 1 - (index[at] / index["10:06"] - 1)
+        assert row[name] == pytest.approx(hand, abs=1e-15), name
+    assert not any("intraday" in n for n in row["notes"])
+
+
+def test_minute_windows_across_the_lunch_break_and_from_the_auction(recorded, full, minute_bars):
+    stock, index = minute_closes(STOCK_1M), minute_closes(INDEX_1M)
+    # 11:28: +5 trading minutes is 13:03 (the lunch break does not count)
+    row = stock_row(recorded, full, minute_bars, "11:28:00")
+    hand = stock["13:03"] / stock["11:28"] - 1 - (index["13:03"] / index["11:28"] - 1)
+    assert row["ar_5m"] == pytest.approx(hand, abs=1e-15)
+    # in the lunch break: from 13:00, the price then the morning's last close (11:30)
+    row = stock_row(recorded, full, minute_bars, "12:10:00")
+    hand = stock["13:15"] / stock["11:30"] - 1 - (index["13:15"] / index["11:30"] - 1)
+    assert row["ar_15m"] == pytest.approx(hand, abs=1e-15)
+    # in the call auction: from 09:30, the auction's print (the 09:30 row)
+    row = stock_row(recorded, full, minute_bars, "09:20:00")
+    hand = stock["09:35"] / stock["09:30"] - 1 - (index["09:35"] / index["09:30"] - 1)
+    assert row["ar_5m"] == pytest.approx(hand, abs=1e-15)
+
+
+def test_sector_minute_windows_rest_on_the_members_with_bars(recorded, full, minute_bars, taxonomy):
+    prices, sessions = recorded
+    returns, closes = full
+    event = pd.Timestamp("2022-07-08T02:06:12Z")
+    row = sector_reaction(
+        returns,
+        DAY0,
+        taxonomy["metaverse"],
+        event_time=event,
+        closes=closes,
+        bars=minute_bars,
+        sessions=sessions,
+    )
+    stock, index = minute_closes(STOCK_1M), minute_closes(INDEX_1M)
+    hand = stock["10:36"] / stock["10:06"] - 1 - (index["10:36"] / index["10:06"] - 1)
+    assert row["ar_30m"] == pytest.approx(hand, abs=1e-15) and row["n_intraday"] == 1
+    assert any("1 of 10 members with minute bars" in n for n in row["notes"])
+    without = sector_reaction(returns, DAY0, taxonomy["metaverse"], event_time=event)
+    assert np.isnan(without["ar_close"])
+    assert any("intraday windows not computed: no minute bars" in n for n in without["notes"])
