@@ -268,3 +268,9 @@ def test_original_title_in_parentheses_opening_the_text():
 )
 def test_credit_lines_in_brackets_or_with_ampersands(line, author):
     assert clean(f"{line}\n正文。").author == author
+
+
+def test_a_document_number_above_the_title_is_no_kicker():
+    title = "上海市人民政府办公厅关于印发行动方案的通知"
+    text = "沪府办发 〔2022〕12号\n上海市人民政府办公厅关于\n印发行动方案的通知\n各区人民政府："
+    assert clean(text, title=title).lines == text.split("\n")

@@ -261,7 +261,12 @@ def _top_headline(lines: list[str], title: str) -> int:
     if len(target) < 4:
         return 0
     for start in (0, 1):
-        if start and (len(lines[0]) > MAX_KICKER_CHARS or PUNCT_END_RE.search(lines[0])):
+        kicker = lines[0] if lines else ""
+        if start and (
+            len(kicker) > MAX_KICKER_CHARS
+            or PUNCT_END_RE.search(kicker)
+            or common.doc_numbers(kicker)  # a document number is no kicker: the text starts there
+        ):
             break
         joined = ""
         for i, line in enumerate(lines[start : start + 4], start=start):
