@@ -16,10 +16,91 @@ from newsmon.db.articles import utc_now
 COUNTERS = ("pages", "new", "updated", "unchanged", "failed", "refetched")
 
 
-def start_crawl_run(db: Database, spider: str, *, now: str | None = None) -> int:
-    """Open a run for spider; runs of it still "running" (a crash) become "interrupted"."""
+#: a running crawl writes its heartbeat this often (seconds; crawler.pipelines)
+HEARTBEAT_S = 5.0
+#: a "running" run whose heartbeat is older than this is taken for dead even when a
+#: process of its pid exists (the pid reused, or the run on another host)
+HEARTBEAT_STALE_S = 300.0
+
+
+def process_alive(pid: int | None) -> bool:
+    """Whether a process of this pid exists on this host (a zombie counts as gone)."""
+    import os
+
+    if not pid or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def _stale(heartbeat: str | None, started: str | None, now: str) -> bool:
+    from newsmon.timefmt import parse_utc
+
+    last = heartbeat or started
+    if not last:
+        return True
+    return (parse_utc(now) - parse_utc(last)).total_seconds() > HEARTBEAT_STALE_S
+
+
+def gone_runs(db: Database, *, now: str | None = None) -> list[int]:
+    """Runs left "running" whose process is gone: its pid is not alive on this host, or
+    its heartbeat is older than HEARTBEAT_STALE_S."""
+    now = now or utc_now()
+    here = _host()
+    out = []
+    for rid, pid, host, heartbeat, started in db.execute(
+        "select id, pid, host, heartbeat_at, started_at from crawl_runs where status = 'running'"
+    ):
+        if pid and host == here and not process_alive(pid):
+            out.append(rid)
+        elif _stale(heartbeat, started, now):
+            out.append(rid)
+    return out
+
+
+def interrupt_gone_runs(db: Database, *, now: str | None = None) -> list[int]:
+    """Mark every run whose process is gone "interrupted" (see gone_runs)."""
     now = now or utc_now()
     with db.atomic():
+        ids = gone_runs(db, now=now)
+        for rid in ids:
+            db.execute(
+                "update crawl_runs set status = 'interrupted', ended_at = coalesce(ended_at, ?), "
+                "reason = coalesce(reason, 'the crawl process was gone before the run was "
+                "closed') where id = ? and status = 'running'",
+                [now, rid],
+            )
+    return ids
+
+
+def start_crawl_run(
+    db: Database, spider: str, *, pid: int | None = None, now: str | None = None
+) -> int:
+    """Open a run for spider in process pid (default: this one).
+
+    Runs of the same spider still "running" (a crash) and runs of any spider whose
+    process is gone (gone_runs) become "interrupted".
+    """
+    import os
+
+    now = now or utc_now()
+    with db.atomic():
+        interrupt_gone_runs(db, now=now)
         db.execute(
             "update crawl_runs set status = 'interrupted', ended_at = coalesce(ended_at, ?), "
             "reason = coalesce(reason, 'the process ended before the run was closed') "
@@ -34,14 +115,29 @@ def start_crawl_run(db: Database, spider: str, *, now: str | None = None) -> int
                 "status": "running",
                 **dict.fromkeys(COUNTERS, 0),
                 "errors": "[]",
+                "pid": pid or os.getpid(),
+                "host": _host(),
+                "heartbeat_at": now,
             }
         )
         return int(table.last_pk)
 
 
+def crawl_run_of_pid(db: Database, spider: str, pid: int, after_id: int) -> dict[str, Any] | None:
+    """The run of spider opened by process pid after run after_id (errors and stats decoded)."""
+    rows = list(
+        db.query(
+            "select * from crawl_runs where spider = ? and id > ? and pid = ? order by id limit 1",
+            [spider, after_id, pid],
+        )
+    )
+    return _decode(dict(rows[0])) if rows else None
+
+
 def update_crawl_run(db: Database, run_id: int, **values: Any) -> None:
-    """Write counters as they stand (so a crash still leaves the counts seen so far)."""
-    row = {}
+    """Write counters as they stand (so a crash still leaves the counts seen so far), and
+    the run's heartbeat."""
+    row: dict[str, Any] = {"heartbeat_at": values.pop("heartbeat_at", None) or utc_now()}
     for key, value in values.items():
         row[key] = json.dumps(value, ensure_ascii=False) if key in ("errors", "stats") else value
     with db.atomic():
@@ -182,10 +278,11 @@ def load_raw_pages(db: Database) -> list[dict[str, Any]]:
 
 
 def fetched_urls(db: Database, urls: Iterable[str]) -> set[str]:
-    """URLs among urls stored from their own page (known_urls less feed-only fallbacks).
+    """URLs among urls stored from their own page (known_urls less feed-only fallbacks
+    and imported archive copies).
 
-    An article kept from a feed's copy because its page could not be fetched is fetched
-    again on the next run.
+    An article kept from a feed's copy because its page could not be fetched, or
+    imported from an archived copy that named its URL, is fetched on the next run.
     """
     from newsmon.db.articles import known_urls
 
@@ -198,9 +295,23 @@ def fetched_urls(db: Database, urls: Iterable[str]) -> set[str]:
         part = chunk[start : start + 500]
         marks = ",".join("?" * len(part))
         for r in db.execute(
-            f"select url, canonical_url from articles where parser = 'feed-description' "
-            f"and (url in ({marks}) or canonical_url in ({marks}))",
+            f"select url, canonical_url from articles where (parser = 'feed-description' "
+            f"or json_extract(meta, '$.import_file') is not null) and (url in ({marks}) or canonical_url in ({marks}))",
             part + part,
         ):
             fallback.update(u for u in r if u)
     return found - fallback
+
+
+def check_writable(db: Database, name: str | None = None) -> None:
+    """Raise DatabaseError naming the file when it cannot be written now (read-only,
+    locked past the busy timeout), before a crawl starts writing to it."""
+    import sqlite3
+
+    from newsmon.db.connection import DatabaseError
+
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        raise DatabaseError(f"{name or 'the database'}: cannot write ({exc})") from exc

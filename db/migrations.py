@@ -325,3 +325,73 @@ def m006_story_outlets(db: Database) -> None:
     for column in ("outlet", "outlet_name", "source_outlet"):
         db["story_articles"].add_column(column, str)
     db["stories"].add_column("first_site_name", str)
+
+
+@migrations()
+def m007_frontier_and_run_liveness(db: Database) -> None:
+    """The crawl frontier: every URL a crawl wants, with its state (pending, done, retry,
+    gone), attempts, last error and next attempt; crawl runs name their process (pid,
+    host) and write a heartbeat, so a run whose process is gone is found."""
+    db["frontier"].create(
+        {
+            "url": str,  # the document's live URL (a JSON API's document: the document's URL)
+            "spider": str,  # the spider that wants it (and fetches it when due)
+            "role": str,  # article | origin | attachment | discovery
+            "state": str,  # pending | done | retry | gone
+            "attempts": int,
+            "last_status": int,  # the last HTTP status, if any
+            "last_error": str,
+            "next_attempt_at": str,
+            "first_seen_at": str,
+            "last_attempt_at": str,
+            "done_at": str,
+            "article_id": str,
+            "parent_url": str,  # the page an origin or attachment was found on
+            "request": str,  # JSON: how to ask for it again (callback, meta, body)
+        },
+        pk="url",
+        not_null={"spider", "role", "state"},
+        defaults={"attempts": 0},
+    )
+    db["frontier"].create_index(["spider", "state", "next_attempt_at"])
+    db["frontier"].create_index(["state"])
+    for column, kind in (("pid", int), ("host", str), ("heartbeat_at", str)):
+        db["crawl_runs"].add_column(column, kind)
+    db["crawl_runs"].create_index(["status"])
+
+
+def _m008_document_key(site, source, title, time, text_match) -> str:
+    """The document key as m008 computed it (kept here: a landed migration never changes)."""
+    import hashlib
+    import json
+
+    parts = [site or "", source or "", " ".join((title or "").split()), time or ""]
+    if not source:
+        parts.append(hashlib.sha256((text_match or "").encode("utf-8")).hexdigest())
+    payload = json.dumps(parts, ensure_ascii=False)
+    return "doc:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@migrations()
+def m008_document_keys(db: Database) -> None:
+    """Documents without a URL were keyed by a hash of their text, so two sites' identical
+    texts were one article. Their key becomes their source (site, file, title, time; the
+    text too when there is no file); ids stay as they were. Two rows that would share a
+    key keep their old ones."""
+    import json
+
+    rows = db.execute(
+        "select id, site, meta, title, published_at, document_date, text_match from articles "
+        "where key like 'sha256:%'"
+    ).fetchall()
+    taken = {r[0] for r in db.execute("select key from articles where key like 'doc:%'")}
+    for aid, site, meta, title, published_at, document_date, text_match in rows:
+        try:
+            source = (json.loads(meta) if meta else {}).get("import_file")
+        except (json.JSONDecodeError, AttributeError):
+            source = None
+        key = _m008_document_key(site, source, title, published_at or document_date, text_match)
+        if key in taken:
+            continue
+        taken.add(key)
+        db.execute("update articles set key = ? where id = ?", [key, aid])
