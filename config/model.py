@@ -195,6 +195,14 @@ class Crawl(Section):
     retry_backoff_s: number("seconds", gt=0, le=600) = setting(
         1.0, "first retry back-off, doubled at each further retry of the same request"
     )
+    frontier_backoff_s: number("seconds", ge=0, le=86400) = setting(
+        600.0,
+        "a URL that failed in a run is asked for again by the runs after this wait, "
+        "doubled at each further failure (at most a day)",
+    )
+    gone_after: whole("", ge=1, le=100) = setting(
+        3, "a URL answering 404 or 410 this many times is gone: not asked for again"
+    )
 
 
 class Prices(Section):

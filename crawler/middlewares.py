@@ -1,5 +1,6 @@
-"""Downloader middlewares: stored articles not fetched again, and retries with exponential
-back-off and Retry-After honoured."""
+"""Downloader and spider middlewares: the frontier (what is wanted, stored, due), the scope
+of every request (redirects included), and retries with exponential back-off and
+Retry-After honoured."""
 
 from __future__ import annotations
 
@@ -51,6 +52,14 @@ class StoredURL(IgnoreRequest):
     """A document request not sent: the document is stored already."""
 
 
+class NotWanted(IgnoreRequest):
+    """A document request not sent: the frontier says it is gone, or not due yet."""
+
+
+class OffsiteRedirect(IgnoreRequest):
+    """A request (a redirect) leaving the domains its first request was allowed on."""
+
+
 def _truthy(value: object) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
@@ -64,52 +73,108 @@ def other_scheme(url: str) -> str:
     return url
 
 
-class StoredArticleMiddleware:
-    """A document stored already (from its own page) is not fetched again, unless refresh.
+def frontier_url(request: Request) -> str:
+    """The frontier URL a request is for: its document's (meta "frontier_url" or
+    "document_url"), else its live URL."""
+    meta = request.meta
+    return (
+        meta.get("frontier_url") or meta.get("document_url") or meta.get("live_url") or request.url
+    )
+
+
+#: request meta kept in the frontier, to ask for a URL again in a later run
+RECIPE_META = ("entry", "parent", "document_url", "scope", "live_url")
+
+
+def request_recipe(request: Request) -> dict:
+    """How to ask for a request's URL again (JSON-ready): callback, meta, POST body."""
+    import json
+
+    callback = getattr(request.callback, "__name__", None)
+    recipe: dict = {
+        "callback": callback,
+        "live_url": request.meta.get("live_url") or request.url,
+        "meta": {k: request.meta[k] for k in RECIPE_META if k in request.meta},
+    }
+    if request.method != "GET":
+        recipe["method"] = request.method
+        try:
+            recipe["json_body"] = json.loads(request.body or b"null")
+        except ValueError:
+            recipe["body"] = (request.body or b"").decode("utf-8", "replace")
+        ctype = request.headers.get(b"Content-Type")
+        if ctype:
+            recipe["headers"] = {"Content-Type": ctype.decode("latin-1")}
+    return json.loads(json.dumps(recipe, ensure_ascii=False, default=str))
+
+
+class _FrontierDatabase:
+    """A connection to the crawl's database for the run, opened when the spider opens."""
+
+    def __init__(self, crawler: Crawler):
+        s = crawler.settings
+        self.crawler = crawler
+        self.db_path = s.get("NEWSMON_DB")
+        self.busy_timeout_ms = s.getint("NEWSMON_BUSY_TIMEOUT_MS", 5000)
+        self.db = None
+
+    def open(self):
+        from newsmon.db import connect
+
+        if self.db is None:
+            self.db = connect(self.db_path, busy_timeout_ms=self.busy_timeout_ms)
+        return self.db
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.conn.close()
+            self.db = None
+
+    def inc(self, key: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"newsmon/{key}", n)
+
+
+class StoredArticleMiddleware(_FrontierDatabase):
+    """A document is fetched when the frontier wants it, and not again once stored.
 
     Asks the database, through newsmon.db, about requests whose meta role is a document
-    (article, origin, attachment): the URL checked is meta "document_url" (a JSON API's
-    detail request names the document it asks for) or else the live URL, over http or
-    https. A stored one raises StoredURL (an IgnoreRequest; counted as
-    newsmon/skipped_known); with refresh it goes through marked meta "refetched". An
-    article kept only from a feed's copy (its page failed) does not count as stored.
-    Lists, feeds and JSON API lists (role "discovery") always go through.
+    (article, origin, attachment), by their frontier URL (meta "document_url" for a JSON
+    API's detail request, else the live URL):
+
+    - a frontier row ``done`` (stored whole): not fetched (StoredURL, counted as
+      newsmon/skipped_known) unless refresh (then meta "refetched");
+    - ``gone``: not fetched unless refresh (newsmon/skipped_gone);
+    - ``pending`` or ``retry``: fetched when its next attempt is due, else left for a
+      later run (newsmon/deferred);
+    - no row: a document stored from its own page before the frontier existed (over
+      http or https) is recorded ``done`` and skipped; anything else goes.
+
+    An article kept only from a feed's copy (its page failed) or an incomplete copy has
+    an open row, so it is fetched again. Lists, feeds and JSON API lists (role
+    "discovery") always go through.
     """
 
     #: request roles that fetch a document, which a stored copy makes unnecessary
     DOCUMENT_ROLES = ("article", "origin", "attachment")
 
-    def __init__(self, crawler: Crawler, *, db_path: str, busy_timeout_ms: int, refresh: bool):
-        self.crawler = crawler
-        self.db_path = db_path
-        self.busy_timeout_ms = busy_timeout_ms
-        self.refresh = refresh
-        self.db = None
+    def __init__(self, crawler: Crawler, *, refresh: bool = False):
+        super().__init__(crawler)
+        self.refresh = refresh or crawler.settings.getbool("NEWSMON_REFRESH")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoredArticleMiddleware:
-        s = crawler.settings
-        o = cls(
-            crawler,
-            db_path=s.get("NEWSMON_DB"),
-            busy_timeout_ms=s.getint("NEWSMON_BUSY_TIMEOUT_MS", 5000),
-            refresh=s.getbool("NEWSMON_REFRESH"),
-        )
+        o = cls(crawler)
         crawler.signals.connect(o.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
         return o
 
     def spider_opened(self, spider) -> None:
-        from newsmon.db import connect
-
         # `scrapy crawl SPIDER -a refresh=1` asks for it too
         self.refresh = self.refresh or _truthy(getattr(spider, "refresh", False))
-        self.db = connect(self.db_path, busy_timeout_ms=self.busy_timeout_ms)
+        self.open()
 
     def spider_closed(self, spider) -> None:
-        if self.db is not None:
-            self.db.conn.close()
-            self.db = None
+        self.close()
 
     def is_stored(self, url: str) -> bool:
         from newsmon.db.crawl import fetched_urls
@@ -117,16 +182,154 @@ class StoredArticleMiddleware:
         return bool(fetched_urls(self.db, {url, other_scheme(url)}))
 
     def process_request(self, request: Request):
-        if request.meta.get("role") not in self.DOCUMENT_ROLES or self.db is None:
+        role = request.meta.get("role")
+        if role not in self.DOCUMENT_ROLES or self.db is None:
             return None
-        url = request.meta.get("document_url") or request.meta.get("live_url") or request.url
-        if not self.is_stored(url):
-            return None
-        if self.refresh:
+        if request.meta.get("frontier_checked"):
+            return None  # a retry or redirect of a request already let through
+        from newsmon.db.frontier import frontier_rows, mark_known
+        from newsmon.timefmt import utc_iso
+
+        url = frontier_url(request)
+        row = frontier_rows(self.db, [url]).get(url)
+        spider = self.crawler.spider.name if self.crawler.spider else ""
+        if row is None and self.is_stored(url):
+            with self.db.atomic():
+                mark_known(self.db, url, spider=spider, role=role)
+            row = {"state": "done"}
+        state = (row or {}).get("state")
+        if state == "done" and not self.refresh:
+            self.inc("skipped_known")
+            raise StoredURL(f"stored already: {url}")
+        if state == "gone" and not self.refresh:
+            self.inc("skipped_gone")
+            raise NotWanted(f"gone (not asked for again): {url}")
+        due = (row or {}).get("next_attempt_at")
+        if state in ("pending", "retry") and due and due > utc_iso() and not self.refresh:
+            self.inc("deferred")
+            raise NotWanted(f"next attempt due at {due}: {url}")
+        if state in ("done", "gone"):
             request.meta["refetched"] = True
+        request.meta["frontier_checked"] = True
+        return None
+
+
+class FrontierSpiderMiddleware(_FrontierDatabase):
+    """Every document request a spider makes is written to the frontier (pending) before
+    the rest of its callback's output goes on, so what a page links (origins,
+    attachments) is wanted even when the crawl stops right after storing the page; and
+    each run starts with the spider's frontier rows that are due.
+
+    A spider rebuilds a request from its row with ``request_from_frontier(row)``.
+    """
+
+    DOCUMENT_ROLES = StoredArticleMiddleware.DOCUMENT_ROLES
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrontierSpiderMiddleware:
+        o = cls(crawler)
+        crawler.signals.connect(o.spider_closed, signal=signals.spider_closed)
+        return o
+
+    def spider_closed(self, spider) -> None:
+        self.close()
+
+    async def process_start(self, start):
+        async for o in start:
+            yield o
+        spider = self.crawler.spider
+        rebuild = getattr(spider, "request_from_frontier", None)
+        if rebuild is None:
+            return
+        from newsmon.db.frontier import due_rows
+
+        rows = due_rows(self.open(), spider.name)
+        for row in rows:
+            request = rebuild(row)
+            if request is not None:
+                self.inc("frontier_due")
+                yield request
+
+    def _register(self, output: list) -> None:
+        from scrapy import Request
+
+        from newsmon.db.frontier import want_urls
+
+        spider = self.crawler.spider.name if self.crawler.spider else ""
+        rows = []
+        for o in output:
+            if isinstance(o, Request) and o.meta.get("role") in self.DOCUMENT_ROLES:
+                parent = o.meta.get("parent") or {}
+                rows.append(
+                    {
+                        "url": frontier_url(o),
+                        "spider": spider,
+                        "role": o.meta["role"],
+                        "parent_url": parent.get("url") or o.meta.get("found_on"),
+                        "request": request_recipe(o),
+                    }
+                )
+        if not rows:
+            return
+        db = self.open()
+        try:
+            with db.atomic():
+                new = want_urls(db, rows)
+        except Exception:  # the database refused: the requests still go, the next run rediscovers
+            logger.exception("could not write %d URLs to the frontier", len(rows))
+            return
+        if new:
+            self.inc("frontier_new", new)
+
+    def process_spider_output(self, response, result):
+        output = list(result)
+        self._register(output)
+        yield from output
+
+    async def process_spider_output_async(self, response, result):
+        output = [o async for o in result]
+        self._register(output)
+        for o in output:
+            yield o
+
+
+class ScopeMiddleware:
+    """Every request, redirects included, stays on the domains its first request was
+    allowed on (meta "scope": the spider's domains, plus an origin's or attachment's own
+    domain for that request). A redirect elsewhere is refused (OffsiteRedirect): Scrapy's
+    own offsite check lets an origin request's redirects through."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
+        return cls(crawler.settings.get("NEWSMON_BASE_URL") or "")
+
+    def live_url(self, request: Request) -> str:
+        from urllib.parse import urlsplit
+
+        from newsmon.crawler.urls import to_live_url
+
+        first = request.meta.get("live_url") or request.url
+        scheme = urlsplit(first).scheme or "https"
+        return to_live_url(request.url, self.base_url, scheme=scheme)
+
+    def process_request(self, request: Request):
+        scope = request.meta.get("scope")
+        if scope is None:
             return None
-        self.crawler.stats.inc_value("newsmon/skipped_known")
-        raise StoredURL(f"stored already: {url}")
+        from newsmon.crawler.urls import url_allowed
+
+        live = self.live_url(request)
+        if url_allowed(live, scope):
+            return None
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        origin = request.meta.get("live_url") or first
+        raise OffsiteRedirect(
+            f"offsite redirect refused: {origin} redirected to {live}, which is not on "
+            f"the allowed domains ({', '.join(scope)})"
+        )
 
 
 async def _sleep(seconds: float) -> None:
@@ -141,7 +344,8 @@ async def _sleep(seconds: float) -> None:
 
 
 class BackoffRetryMiddleware:
-    """Scrapy's retry, with a wait before each retry.
+    """Scrapy's retry, with a wait before each retry; a response cut short (flagged
+    "dataloss") is retried too.
 
     The wait is RETRY_BACKOFF * 2**(n-1) before the n-th retry; a 429 or 503 with a
     Retry-After header waits what the server asked instead, cut to RETRY_AFTER_MAX.
@@ -214,7 +418,14 @@ class BackoffRetryMiddleware:
         return new
 
     async def process_response(self, request: Request, response: Response):
-        if request.meta.get("dont_retry") or response.status not in self.retry_codes:
+        if request.meta.get("dont_retry"):
+            return response
+        if "dataloss" in (response.flags or []):
+            # cut short: tried again; the last copy still cut short is stored marked
+            # incomplete (crawler.completeness) and fetched again by a later run
+            new = await self._retry(request, "response cut short (DataLoss)", None)
+            return new or response
+        if response.status not in self.retry_codes:
             return response
         new = await self._retry(request, response_status_message(response.status), response)
         return new or response

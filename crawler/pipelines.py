@@ -1,10 +1,13 @@
-"""Item pipelines: validate, store (one idempotent upsert), archive the raw response, count.
+"""Item pipelines: validate, store (one idempotent upsert), archive the raw response,
+record the outcome in the frontier, count.
 
-Every crawl writes one crawl_runs row: opened "running" when the spider opens (a run of
-the same spider left "running" by a crash becomes "interrupted"), counters written as
-the crawl goes (every PROGRESS_WRITE_S seconds when they changed, and at each failure),
-closed "ok", "partial" (any failure) or "failed" (nothing fetched, or the crawl did not
-finish).
+Every crawl writes one crawl_runs row: opened "running" when the spider opens, with its
+process id (a run of the same spider left "running", or any run whose process is gone,
+becomes "interrupted"), counters and a heartbeat written as the crawl goes (every
+PROGRESS_WRITE_S seconds when they changed, at least every HEARTBEAT_S, and at each
+failure), closed "ok", "partial" (any failure, an incomplete copy, a page not
+archived), "interrupted" (stopped by a signal) or "failed" (nothing fetched, or the
+crawl did not finish).
 """
 
 from __future__ import annotations
@@ -98,7 +101,8 @@ class _DatabasePipeline:
 
 
 class StorePipeline(_DatabasePipeline):
-    """Normalise and store through crawler.ingest.save_record: new, updated or unchanged."""
+    """Normalise and store through crawler.ingest.save_record: new, updated, unchanged, or
+    kept (an incomplete copy never replaces a whole one)."""
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):
@@ -109,11 +113,18 @@ class StorePipeline(_DatabasePipeline):
             with self.db.atomic():
                 article_id, outcome = save_record(self.db, item.record)
         except Exception as exc:  # a row the database refuses: reported, the crawl goes on
-            logger.exception("could not store %s", item.record.url)
-            return FailureItem(item.record.url or "", f"store: {exc}", stage="store", raw=item.raw)
+            logger.error("could not store %s: %s: %s", item.record.url, type(exc).__name__, exc)
+            return FailureItem(
+                item.record.url or "",
+                f"store: {exc}",
+                stage="store",
+                raw=item.raw,
+                frontier_url=item.frontier_url,
+                role=item.role,
+            )
         item.article_id, item.outcome = article_id, outcome
         self.crawler.stats.inc_value(f"newsmon/{outcome}")
-        if item.refetched:
+        if item.refetched and outcome != "kept":  # kept: an incomplete copy, not stored
             self.crawler.stats.inc_value("newsmon/refetched")
         return item
 
@@ -141,12 +152,98 @@ class RawPagePipeline(_DatabasePipeline):
                     encoding=raw.encoding,
                     truncated=raw.truncated,
                 )
-        except Exception:
-            logger.exception("could not archive the response of %s", raw.url)
+        except Exception as exc:  # fetched again next run (the frontier keeps it open)
+            logger.error("could not archive the response of %s: %s", raw.url, exc)
+            if isinstance(item, ArticleItem):
+                item.problems.append(("store", f"raw page not archived: {exc}"))
             return item
         if new:
             self.crawler.stats.inc_value("newsmon/raw_pages")
         return item
+
+
+class FrontierPipeline(_DatabasePipeline):
+    """Each document's outcome into the frontier: ``done`` when stored whole (and its raw
+    response archived); ``retry`` at the next back-off when it failed, is incomplete or
+    was not archived; ``gone`` after NEWSMON_GONE_AFTER answers of 404/410, or at once
+    for a permanent refusal. An attempt is counted once per URL and run."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        s = crawler.settings
+        self.backoff_s = s.getfloat("NEWSMON_FRONTIER_BACKOFF_S", 600.0)
+        self.gone_after = s.getint("NEWSMON_GONE_AFTER", 3)
+        self.counted: set[str] = set()
+
+    def process_item(self, item: Any) -> Any:
+        url = getattr(item, "frontier_url", None)
+        if not url or self.db is None:
+            return item
+        from newsmon.db.frontier import mark_done, mark_failed
+
+        spider = self.crawler.spider.name
+        role = item.role or "article"
+        first = url not in self.counted
+        self.counted.add(url)
+        state = None
+        try:
+            with self.db.atomic():
+                if isinstance(item, FailureItem):
+                    state = mark_failed(
+                        self.db,
+                        url,
+                        spider=spider,
+                        role=role,
+                        error=item.reason,
+                        status=item.status,
+                        backoff_s=self.backoff_s,
+                        gone_after=self.gone_after,
+                        permanent=item.permanent,
+                        count_attempt=first,
+                    )
+                else:
+                    why = item.incomplete and f"incomplete: {item.incomplete}"
+                    why = why or item.retry or (item.problems[0][1] if item.problems else None)
+                    if why:
+                        state = mark_failed(
+                            self.db,
+                            url,
+                            spider=spider,
+                            role=role,
+                            error=why,
+                            status=item.status,
+                            backoff_s=self.backoff_s,
+                            gone_after=self.gone_after,
+                            count_attempt=first,
+                            article_id=item.article_id,
+                        )
+                    elif first:
+                        mark_done(
+                            self.db,
+                            url,
+                            spider=spider,
+                            role=role,
+                            article_id=item.article_id,
+                            status=item.raw.status if item.raw else None,
+                        )
+        except Exception as exc:  # the next run rediscovers it, or finds it still open
+            logger.error("could not record %s in the frontier: %s", url, exc)
+            return item
+        if state == "gone":
+            self.crawler.stats.inc_value("newsmon/gone")
+            gone = self.crawler.stats.get_value("newsmon/gone_urls") or []
+            if len(gone) < LISTED_MAX:
+                reason = item.reason if isinstance(item, FailureItem) else item.retry
+                gone.append({"url": url, "reason": reason or ""})
+                self.crawler.stats.set_value("newsmon/gone_urls", gone)
+            logger.warning("gone (not asked for again): %s", url)
+        elif state == "retry":
+            self.crawler.stats.inc_value("newsmon/retry_later")
+        return item
+
+
+#: notes and gone URLs listed in a run's stats at most
+LISTED_MAX = 100
 
 
 class CrawlRunPipeline:
@@ -164,6 +261,18 @@ class CrawlRunPipeline:
         "newsmon/incomplete",
         "newsmon/feed_fallback",
         "newsmon/raw_pages",
+        "newsmon/incomplete_copies",
+        "newsmon/kept",
+        "newsmon/canonical_ignored",
+        "newsmon/offsite_redirects",
+        "newsmon/frontier_new",
+        "newsmon/frontier_due",
+        "newsmon/deferred",
+        "newsmon/retry_later",
+        "newsmon/gone",
+        "newsmon/skipped_gone",
+        "newsmon/gone_urls",
+        "newsmon/notes",
         "newsmon/retry_after_honoured",
         "newsmon/retry_after_capped",
         "retry/count",
@@ -183,6 +292,7 @@ class CrawlRunPipeline:
         self.failed = 0
         self.pages = 0
         self._written: dict[str, int] | None = None
+        self._beat = 0.0
         self._ticker = None
 
     @classmethod
@@ -228,8 +338,28 @@ class CrawlRunPipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, FailureItem):
-            self.add_failure(item.url, item.reason, item.stage)
+            if item.counted:
+                self.add_failure(item.url, item.reason, item.stage)
+        elif isinstance(item, ArticleItem):
+            url = item.record.url or item.frontier_url or ""
+            if item.incomplete:
+                self.add_failure(url, f"incomplete: {item.incomplete}", "incomplete")
+            for stage, reason in item.problems:
+                self.add_failure(url, reason, stage)
+            self.add_notes(url, item.record)
         return item
+
+    def add_notes(self, url: str, record) -> None:
+        """Hostile or odd pages stored with a note (not failures): listed in the stats."""
+        from newsmon.crawler.completeness import notes_of
+
+        found = notes_of(record)
+        if not found:
+            return
+        notes = self.crawler.stats.get_value("newsmon/notes") or []
+        if len(notes) < LISTED_MAX:
+            notes.append({"url": url, **{k: str(v) for k, v in found.items()}})
+            self.crawler.stats.set_value("newsmon/notes", notes)
 
     def _counts(self) -> dict[str, int]:
         get = self.crawler.stats.get_value
@@ -250,24 +380,30 @@ class CrawlRunPipeline:
         return {k: v for k, v in out.items() if v}
 
     def _write_progress(self) -> None:
-        """Write the counters as they stand, if they changed since the last write."""
+        """Write the counters as they stand, if they changed since the last write, and
+        the heartbeat at least every HEARTBEAT_S seconds."""
         if self.db is None or self.run_id is None:
             return
-        from newsmon.db.crawl import update_crawl_run
+        import time
+
+        from newsmon.db.crawl import HEARTBEAT_S, update_crawl_run
 
         counts = self._counts()
-        if counts == self._written:
+        if counts == self._written and time.monotonic() - self._beat < HEARTBEAT_S:
             return
         try:
             update_crawl_run(self.db, self.run_id, **counts, errors=self.errors)
-        except Exception:  # busy for longer than the timeout: the next tick tries again
-            logger.exception("could not update crawl run %s", self.run_id)
+        except Exception as exc:  # busy for longer than the timeout: the next tick tries again
+            logger.error("could not update crawl run %s: %s", self.run_id, exc)
             return
         self._written = counts
+        self._beat = time.monotonic()
 
     def status_for(self, reason: str) -> tuple[str, str | None]:
         counts = self._counts()
         stored = counts["new"] + counts["updated"] + counts["unchanged"]
+        if reason == "shutdown":
+            return "interrupted", "the crawl was stopped (a signal) before it finished"
         if reason != "finished":
             return "failed", f"the crawl stopped early: {reason}"
         if counts["failed"] and counts["pages"] == 0 and stored == 0:

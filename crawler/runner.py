@@ -4,6 +4,15 @@ Twisted's reactor cannot be restarted within a process, and the scheduler crawls
 and again, so every crawl runs in a fresh `python -m newsmon.crawler.runner SPIDER`; the run's
 crawl_runs row (written by the pipelines) decides the outcome. Plain `scrapy crawl`
 exits 0 even when pages failed: CrawlResult.ok does not.
+
+The child never outlives its caller. It runs in a process group of its own; SIGINT
+or SIGTERM to the caller (Ctrl-C, the scheduler stopping a job) is passed on to it as
+one SIGTERM (Scrapy's graceful stop: the run is closed "interrupted"), and after
+STOP_GRACE_S it is killed. A timeout kills it. When the caller dies without a word
+(SIGKILL), Linux sends the child SIGTERM (PR_SET_PDEATHSIG); elsewhere, and as a
+backstop, a watchdog thread in the child sees its parent gone and ends it within
+ORPHAN_GRACE_S. The configuration reaches the child through a pipe, so no temporary
+file is left behind whatever happens.
 """
 
 from __future__ import annotations
@@ -11,9 +20,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -32,6 +41,21 @@ LOG_TAIL = 40
 PROGRESS_INTERVAL_S = 1.0
 #: what on_progress is given: these counters (ints) and the run's status
 PROGRESS_KEYS = ("pages", "new", "updated", "unchanged", "failed")
+#: seconds a stopped crawl gets to close its run before it is killed
+STOP_GRACE_S = 15.0
+#: seconds an orphaned child (its parent gone) gets to close its run before it exits
+ORPHAN_GRACE_S = 15.0
+#: the child's environment: its parent's pid (the watchdog), and "-" = config on stdin
+PARENT_PID_ENV = "NEWSMON_PARENT_PID"
+FROZEN_CONFIG_ENV = "NEWSMON_CONFIG_JSON"
+
+
+class CrawlStopped(Exception):
+    """The caller was asked to stop (SIGTERM) while its crawl ran."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
 
 
 @dataclass
@@ -45,6 +69,8 @@ class CrawlResult:
     reason: str | None = None
     returncode: int = 0
     log_tail: list[str] = field(default_factory=list)
+    #: the signal that stopped the caller (SIGINT, SIGTERM), if one did
+    stopped_by: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -102,7 +128,13 @@ def run_crawl(
             f"spider {spider!r} is disabled in the configuration (sources.{spider}.enabled)"
         )
     from newsmon.db import connect
-    from newsmon.db.crawl import crawl_run_after, interrupt_crawl_run, last_crawl_run_id
+    from newsmon.db.crawl import (
+        check_writable,
+        crawl_run_after,
+        crawl_run_of_pid,
+        interrupt_crawl_run,
+        last_crawl_run_id,
+    )
 
     # the child runs elsewhere: a relative database path must mean the same file there
     db_path = str(Path(config.db_path).resolve())
@@ -110,64 +142,81 @@ def run_crawl(
     data["database"]["path"] = db_path
     db = connect(db_path)
     try:
+        check_writable(db, db_path)  # read-only or locked: one clear error, no child
         before = last_crawl_run_id(db, spider)
     finally:
         db.conn.close()
     report = _ProgressReporter(db_path, spider, before, on_progress) if on_progress else None
-    with tempfile.TemporaryDirectory(prefix="newsmon-crawl-") as tmp:
-        frozen = Path(tmp) / "config.json"
-        frozen.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        env = dict(os.environ)
-        env["NEWSMON_CONFIG_JSON"] = str(frozen)
-        env["SCRAPY_SETTINGS_MODULE"] = "newsmon.crawler.settings"
-        env["PYTHONUNBUFFERED"] = "1"
-        # -P: the working directory is not put on sys.path, so nothing there shadows newsmon
-        cmd = [sys.executable, "-P", "-m", "newsmon.crawler.runner", spider]
-        if refresh:
-            cmd.append("--refresh")
-        for key, value in (settings or {}).items():
-            cmd += ["--set", f"{key}={value}"]
-        tail: deque[str] = deque(maxlen=LOG_TAIL)
-        log = open(log_file, "a", encoding="utf-8") if log_file else None  # noqa: SIM115
-        try:
+    env = dict(os.environ)
+    env[FROZEN_CONFIG_ENV] = "-"
+    env[PARENT_PID_ENV] = str(os.getpid())
+    env["SCRAPY_SETTINGS_MODULE"] = "newsmon.crawler.settings"
+    env["PYTHONUNBUFFERED"] = "1"
+    # -P: the working directory is not put on sys.path, so nothing there shadows newsmon
+    cmd = [sys.executable, "-P", "-m", "newsmon.crawler.runner", spider]
+    if refresh:
+        cmd.append("--refresh")
+    for key, value in (settings or {}).items():
+        cmd += ["--set", f"{key}={value}"]
+    tail: deque[str] = deque(maxlen=LOG_TAIL)
+    stopped_by: int | None = None
+    log = open(log_file, "a", encoding="utf-8") if log_file else None  # noqa: SIM115
+    try:
+        with _stop_on_signals() as stop:
             proc = subprocess.Popen(
                 cmd,
                 env=env,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
                 encoding="utf-8",
                 errors="replace",
+                process_group=0,  # our signals are passed on once, by us
             )
+            stop.proc = proc
             reader = threading.Thread(
                 target=_pump, args=(proc.stdout, tail, log, echo_log), daemon=True
             )
-            reader.start()
             try:
+                threading.Thread(
+                    target=_send_config,
+                    args=(proc, json.dumps(data, ensure_ascii=False)),
+                    daemon=True,
+                ).start()
+                reader.start()
                 returncode = _wait(proc, timeout, report)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _kill(proc)
                 returncode = proc.wait()
                 tail.append(f"killed after {timeout}s")
-            reader.join(timeout=10)
-        finally:
-            if log:
-                log.close()
-            if report is not None:
-                report.close()
+            except (KeyboardInterrupt, CrawlStopped) as exc:
+                stopped_by = exc.signum if isinstance(exc, CrawlStopped) else signal.SIGINT
+                tail.append(f"stopped by {signal.Signals(stopped_by).name}")
+                returncode = _stop(proc, STOP_GRACE_S)
+            if reader.is_alive() or reader.ident:
+                reader.join(timeout=10)
+    finally:
+        if log:
+            log.close()
+        if report is not None:
+            report.close()
     db = connect(db_path)
     try:
-        run = crawl_run_after(db, spider, before)
+        run = crawl_run_of_pid(db, spider, proc.pid, before) or crawl_run_after(db, spider, before)
         if run is None:
             return CrawlResult(
                 spider,
-                "error",
+                "interrupted" if stopped_by else "error",
                 reason=f"the crawl process exited with {returncode} before recording a run",
                 returncode=returncode,
                 log_tail=list(tail),
+                stopped_by=stopped_by,
             )
         if run["status"] == "running":  # the child died without closing its run
             reason = f"the crawl process exited with {returncode}"
+            if stopped_by:
+                reason = f"stopped by {signal.Signals(stopped_by).name}; {reason}"
             if interrupt_crawl_run(db, run["id"], reason):
                 run["status"], run["reason"] = "interrupted", reason
             else:  # closed in the meantime: its own word stands
@@ -190,7 +239,72 @@ def run_crawl(
         reason=run.get("reason"),
         returncode=returncode,
         log_tail=list(tail),
+        stopped_by=stopped_by,
     )
+
+
+def _send_config(proc: subprocess.Popen, text: str) -> None:
+    """The configuration to the child's stdin (it reads it as it starts)."""
+    try:
+        proc.stdin.write(text)
+        proc.stdin.close()
+    except (BrokenPipeError, OSError, ValueError):  # the child is gone already
+        pass
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """SIGKILL the child and anything it started."""
+    _signal_group(proc, signal.SIGKILL)
+
+
+def _stop(proc: subprocess.Popen, grace: float) -> int:
+    """One SIGTERM (Scrapy closes the run as interrupted), then SIGKILL after grace."""
+    if proc.poll() is None:
+        _signal_group(proc, signal.SIGTERM)
+    try:
+        return proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        return proc.wait()
+
+
+class _stop_on_signals:
+    """While a crawl runs in the main thread, SIGTERM raises CrawlStopped there (so the
+    child is stopped, not left behind); SIGINT raises KeyboardInterrupt as always. A
+    second signal while stopping kills the child at once."""
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.old: dict[int, Any] = {}
+        self.stopping = False
+
+    def _handle(self, signum, frame):
+        if self.stopping:
+            if self.proc is not None:
+                _kill(self.proc)
+            return
+        self.stopping = True
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise CrawlStopped(signum)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self.old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self.old.items():
+            signal.signal(sig, old)
+        return False
 
 
 class _ProgressReporter:
@@ -253,6 +367,48 @@ def _wait(proc: subprocess.Popen, timeout: float | None, report) -> int:
         report()
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _parent_death_signal(sig: int) -> bool:
+    """Ask Linux to send sig when the parent dies (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def guard_parent() -> None:
+    """In the child: end with the parent that started it ($NEWSMON_PARENT_PID).
+
+    SIGTERM on the parent's death (Linux), and a watchdog thread that notices the
+    parent gone: it asks for the same graceful stop where prctl is missing, and exits
+    ORPHAN_GRACE_S later if the crawl has not ended by then.
+    """
+    value = os.environ.get(PARENT_PID_ENV, "")
+    if not value.isdigit():
+        return
+    parent = int(value)
+    armed = _parent_death_signal(signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before we could ask
+        os._exit(3)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        if not armed:
+            os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(ORPHAN_GRACE_S)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     """python -m newsmon.crawler.runner SPIDER [--refresh] [--set NAME=VALUE ...] (in-process crawl)."""
     import argparse
@@ -262,6 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh", action="store_true", help="fetch stored articles again")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args(argv)
+    guard_parent()
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsmon.crawler.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings

@@ -15,11 +15,14 @@ from pathlib import Path
 
 from newsmon.config import Config, ConfigError, load_config, validate
 
-#: set by crawler.runner: the exact configuration of the caller, as JSON
+#: set by crawler.runner: the exact configuration of the caller, as JSON in a file, or
+#: "-": on stdin
 FROZEN_CONFIG_ENV = "NEWSMON_CONFIG_JSON"
 
 try:
-    if os.environ.get(FROZEN_CONFIG_ENV):
+    if os.environ.get(FROZEN_CONFIG_ENV) == "-":  # crawler.runner sends it through a pipe
+        _config = validate(Config(json.loads(sys.stdin.read())))
+    elif os.environ.get(FROZEN_CONFIG_ENV):
         frozen = Path(os.environ[FROZEN_CONFIG_ENV]).read_text(encoding="utf-8")
         _config = validate(Config(json.loads(frozen)))
     else:
@@ -59,8 +62,9 @@ DOWNLOAD_TIMEOUT = float(_config["crawl.timeout_s"])
 #: the size cap: larger responses are cancelled and reported as failures
 DOWNLOAD_MAXSIZE = int(_config["crawl.max_response_bytes"])
 DOWNLOAD_WARNSIZE = max(1, DOWNLOAD_MAXSIZE // 2)
-#: a body shorter than its Content-Length is an error (retried), not a page
-DOWNLOAD_FAIL_ON_DATALOSS = True
+#: a body shorter than its Content-Length still reaches the spider, flagged "dataloss":
+#: it is stored marked incomplete (never over a whole copy) and fetched again
+DOWNLOAD_FAIL_ON_DATALOSS = False
 REDIRECT_MAX_TIMES = 5
 
 # --- retries -----------------------------------------------------------------------------
@@ -73,16 +77,25 @@ NEWSMON_RETRY_AFTER_MAX = float(_config["crawl.retry_after_max_s"])
 NEWSMON_RETRY_BACKOFF = float(_config["crawl.retry_backoff_s"])
 
 DOWNLOADER_MIDDLEWARES = {
-    # stored documents are not fetched again: before robots.txt, so none is asked for them
+    # every request, redirects included, stays on its allowed domains
+    "newsmon.crawler.middlewares.ScopeMiddleware": 40,
+    # the frontier decides: stored, gone and not-yet-due documents are not fetched;
+    # before robots.txt, so none is asked for them
     "newsmon.crawler.middlewares.StoredArticleMiddleware": 50,
     # the built-in retry is replaced by one with back-off and Retry-After
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsmon.crawler.middlewares.BackoffRetryMiddleware": 550,
 }
+SPIDER_MIDDLEWARES = {
+    # every document request is in the frontier before its page's item is stored;
+    # each run starts with the spider's due frontier URLs
+    "newsmon.crawler.middlewares.FrontierSpiderMiddleware": 950,
+}
 ITEM_PIPELINES = {
     "newsmon.crawler.pipelines.ValidatePipeline": 100,
     "newsmon.crawler.pipelines.StorePipeline": 300,
     "newsmon.crawler.pipelines.RawPagePipeline": 400,
+    "newsmon.crawler.pipelines.FrontierPipeline": 500,
     "newsmon.crawler.pipelines.CrawlRunPipeline": 900,
 }
 
@@ -96,6 +109,10 @@ NEWSMON_FOLLOW_ORIGIN = _config["crawl.follow_origin"]
 NEWSMON_SOURCES = _config.get("sources", {})
 #: fetch stored article URLs again (newsmon crawl --refresh)
 NEWSMON_REFRESH = False
+#: the frontier: first wait before a failed URL is asked for again (doubled each time)
+NEWSMON_FRONTIER_BACKOFF_S = float(_config["crawl.frontier_backoff_s"])
+#: a URL answering 404/410 this many times is "gone"
+NEWSMON_GONE_AFTER = int(_config["crawl.gone_after"])
 #: a crawl that has not finished after this many seconds is closed ("failed"); 0 = no limit
 CLOSESPIDER_TIMEOUT = 0
 

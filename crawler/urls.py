@@ -8,6 +8,7 @@ page they read, so only the request layer ever sees the replay address.
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urljoin, urlparse, urlsplit, urlunsplit
 
 from scrapy.utils.url import url_is_from_any_domain
@@ -64,3 +65,31 @@ def absolute(href: str, page_url: str) -> str:
     """A link as written on a page, resolved against the page's live URL, fragment dropped."""
     joined = urljoin(page_url, href.strip())
     return urlunsplit(urlsplit(joined)._replace(fragment=""))
+
+
+@functools.lru_cache(maxsize=1)
+def _extractor():
+    import tldextract
+
+    # the public suffix list bundled with tldextract: never fetched over the network
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+@functools.lru_cache(maxsize=4096)
+def registrable_domain(host_or_url: str | None) -> str:
+    """The registrable domain of a host or URL ("finance.sina.com.cn" -> "sina.com.cn",
+    "www.shanghai.gov.cn" -> "shanghai.gov.cn"), by the public suffix list; an IP address
+    or a host without a public suffix is its own domain; "" for none."""
+    value = (host_or_url or "").strip()
+    host = host_of(value) if "//" in value else value.lower().split(":")[0]
+    host = host.rstrip(".")
+    if not host:
+        return ""
+    found = _extractor()(host)
+    return found.top_domain_under_public_suffix or host
+
+
+def same_site(url: str | None, other: str | None) -> bool:
+    """Whether two URLs are on the same registrable domain."""
+    a, b = registrable_domain(url), registrable_domain(other)
+    return bool(a) and a == b

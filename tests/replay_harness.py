@@ -20,6 +20,8 @@ FAST_CRAWL = {
     "retries": 2,
     "retry_backoff_s": 0.1,
     "retry_after_max_s": 2,
+    # what failed in one run is due again in the next
+    "frontier_backoff_s": 0,
 }
 
 #: the generic feed spider's replay feed (constructed; see newsmon/data/replay/MANIFEST.tsv)

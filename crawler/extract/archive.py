@@ -3,9 +3,10 @@
 Formats, recognised from the content (not the file name):
 
 * YAML front matter + HTML body (archived blog posts of media articles): title,
-  categories, author, date (RFC 2822, "Fri, 08 Jul 2022 02:37:56 GMT"), headimg; the body
+  categories, author, date (RFC 2822, "Fri, 08 Jul 2022 02:37:56 GMT"), headimg, and the
+  page it was archived from when given (url, link, permalink, ...); the body
   read with the shared helpers (stock tags, declared 来源, 官方原文 links, cited titles, the
-  责任编辑 editor, text without boilerplate). No URL is given: url None.
+  责任编辑 editor, text without boilerplate). Without such a field: url None.
 * Saved HTML pages (<!doctype / <html): the site parser chosen by the page's own canonical
   / og:url URL (generic when it has none). A page that holds several items (an archive,
   a list) is refused: it is not one article.
@@ -193,6 +194,19 @@ def _site_of(front: dict[str, Any]) -> str:
     return "unknown"
 
 
+#: front matter fields that name the page a post was archived from
+URL_FIELDS = ("url", "link", "permalink", "source_url", "original_url", "canonical_url")
+
+
+def _post_url(front: dict[str, Any]) -> str | None:
+    """The page a post is a copy of, when its front matter names one (http/https)."""
+    for key in URL_FIELDS:
+        value = str(front.get(key) or "").strip()
+        if value.startswith(("http://", "https://")):
+            return value
+    return None
+
+
 def repaired_title(title: str) -> str | None:
     """'培育_元宇宙_新赛道' -> '培育“元宇宙”新赛道': archives replaced quotes by '_'."""
     if title.count("_") < 2 or title.count("_") % 2:
@@ -211,7 +225,7 @@ def parse_post(front_text: str, body_html: str, filename: str) -> ArticleRecord:
     text = common.html_to_text(body)
     if not text.strip():
         raise ValueError("the post has no body text")
-    record = ArticleRecord(url=None, site=_site_of(front), parser=PARSER + "-post")
+    record = ArticleRecord(url=_post_url(front), site=_site_of(front), parser=PARSER + "-post")
     record.title = common.squash(str(front.get("title") or ""))
     repaired = repaired_title(record.title)
     if repaired:
@@ -276,14 +290,49 @@ def decode_archive(data: bytes) -> str:
     return text
 
 
-def pdf_text(data: bytes) -> str:
+#: a PDF's text is read from at most this many pages, and kept to this many characters:
+#: a notice is a few pages; a 5,000-page PDF (17 M characters) would take gigabytes
+MAX_PDF_PAGES = 1000
+MAX_PDF_CHARS = 1_000_000
+
+
+def pdf_pages_text(stream) -> tuple[str, str | None]:
+    """A PDF's text by pypdf within MAX_PDF_PAGES and MAX_PDF_CHARS, and a note saying
+    what was left out (None when nothing was). Raises pypdf's errors."""
     from pypdf import PdfReader
 
+    reader = PdfReader(stream)
+    total = len(reader.pages)
+    parts: list[str] = []
+    size = 0
+    read = 0
+    for page in reader.pages:
+        if read >= MAX_PDF_PAGES or size >= MAX_PDF_CHARS:
+            break
+        text = page.extract_text() or ""
+        parts.append(text)
+        size += len(text) + 1
+        read += 1
+    text = "\n".join(parts)
+    note = None
+    if read < total or len(text) > MAX_PDF_CHARS:
+        text = text[:MAX_PDF_CHARS]
+        note = (
+            f"PDF text capped: {read} of {total} pages read, {len(text):,} characters kept "
+            f"(at most {MAX_PDF_PAGES} pages and {MAX_PDF_CHARS:,} characters)"
+        )
+    return text, note
+
+
+def pdf_text(data: bytes, notes: dict[str, str] | None = None) -> str:
+    """A PDF's text (capped, see pdf_pages_text; the note goes into notes["text_capped"])."""
     try:
-        reader = PdfReader(io.BytesIO(data))
-        return "\n".join((page.extract_text() or "") for page in reader.pages)
+        text, note = pdf_pages_text(io.BytesIO(data))
     except Exception as exc:  # pypdf raises many kinds on broken files
         raise ValueError(f"PDF could not be read ({type(exc).__name__}: {exc})") from exc
+    if note and notes is not None:
+        notes["text_capped"] = note
+    return text
 
 
 def parse_archive(data: bytes, filename: str) -> ArticleRecord:
@@ -291,11 +340,13 @@ def parse_archive(data: bytes, filename: str) -> ArticleRecord:
     if not data or not data.strip():
         raise ValueError("empty file")
     if data.lstrip()[:5] == b"%PDF-":
-        text = pdf_text(data)
+        notes: dict[str, str] = {}
+        text = pdf_text(data, notes)
         if not text.strip():
             raise ValueError("PDF has no extractable text (scanned images?)")
         record = parse_plain_text(text, filename, parser=PARSER + "-pdf")
         record.meta["format"] = "pdf"
+        record.meta.update(notes)
         return record
     text = decode_archive(data)
     if not text.strip():

@@ -9,7 +9,9 @@ Chinese sites still serve GB2312/GBK pages, sometimes with a UTF-8 Content-Type 
    is only tried after step 4;
 3. the charset the page declares in <meta charset> / <meta http-equiv="Content-Type">;
 4. UTF-8, then GB18030 (a superset of GB2312 and GBK);
-5. charset-normalizer's detection.
+5. UTF-8 with replacement characters, when only a few bytes are broken (the rest is
+   clearly UTF-8; encoding "utf-8 (replaced)");
+6. charset-normalizer's detection.
 
 If nothing decodes strictly, UTF-8 with replacement characters is returned and the
 encoding is reported as "utf-8 (replaced)".
@@ -79,6 +81,23 @@ def _try(body: bytes, name: str | None) -> tuple[str, str] | None:
     return None
 
 
+#: a body is UTF-8 with a few broken bytes when at most this share of its non-ASCII
+#: characters decode to U+FFFD (a GBK or Latin-1 body decoded as UTF-8 is nearly all
+#: U+FFFD): guessing a legacy code page for it would turn every character to mojibake
+MAX_BROKEN_UTF8_SHARE = 0.2
+MIN_UTF8_CHARS = 20
+
+
+def _mostly_utf8(body: bytes) -> str | None:
+    """The body as UTF-8 with its few broken bytes replaced, or None if it is not UTF-8."""
+    text = body.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")
+    wide = sum(1 for ch in text if ord(ch) > 127)
+    if wide - broken < MIN_UTF8_CHARS or broken > MAX_BROKEN_UTF8_SHARE * wide:
+        return None
+    return text
+
+
 def decode_html(body: bytes, declared: str | None) -> tuple[str, str]:
     """(text, encoding used). Never raises on bytes; see the module docstring for the order."""
     if isinstance(body, str):
@@ -99,6 +118,9 @@ def decode_html(body: bytes, declared: str | None) -> tuple[str, str]:
         found = _try(body, declared)
         if found is not None:
             return found
+    mostly = _mostly_utf8(body)
+    if mostly is not None:
+        return mostly, "utf-8 (replaced)"
     try:
         from charset_normalizer import from_bytes
 

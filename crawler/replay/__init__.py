@@ -8,7 +8,11 @@ Faults (per path, or ?_fault=KIND on any URL; ``times`` = how many requests get 
 None = all): "500", "404", "429" and "503" (with Retry-After: ``retry_after``), "slow"
 (answers after ``delay`` seconds), "truncate" (Content-Length larger than the body, then
 the connection is closed), "charset" (declares UTF-8 whatever the bytes), "malformed"
-(the body cut in the middle: broken JSON/XML/HTML), "redirect-loop".
+(the body cut in the middle: broken JSON/XML/HTML), "redirect-loop", and the hostile
+pages of crawler.replay.hostile: "huge" (``size`` bytes, no Content-Length), "gzip-bomb"
+(inflates to ``size`` bytes), "deep-nesting", "nul-bytes", "invalid-utf8",
+"hostile-canonical" (claims ``target`` as its canonical URL), "offsite-redirect" (a 302
+to ``to``, another host) and "script-title".
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from newsmon.crawler.replay import hostile
 from newsmon.crawler.replay.routes import Route, build_routes, route_key
 
 ROBOTS_TXT = b"User-agent: *\nAllow: /\n"
@@ -34,7 +39,18 @@ FAULT_KINDS = (
     "charset",
     "malformed",
     "redirect-loop",
+    # hostile pages (crawler.replay.hostile)
+    "huge",
+    "gzip-bomb",
+    "deep-nesting",
+    "nul-bytes",
+    "invalid-utf8",
+    "hostile-canonical",
+    "offsite-redirect",
+    "script-title",
 )
+#: the faults of a site's own bad day, which the next clean run must recover from
+TRANSIENT_FAULTS = FAULT_KINDS[:9]
 
 
 @dataclass
@@ -43,6 +59,10 @@ class Fault:
     times: int | None = None  # None: every request
     retry_after: int = 1
     delay: float = 3.0
+    #: huge / gzip-bomb: bytes served (or inflated)
+    size: int | None = None
+    #: hostile-canonical: the URL claimed; offsite-redirect: where to
+    target: str | None = None
     served: int = 0
 
     def __post_init__(self):
@@ -85,6 +105,8 @@ class ReplayServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, routes: dict | None = None):
         self.routes: dict[tuple[str, str], Route] = routes if routes is not None else build_routes()
+        offsite = Route(hostile.OFFSITE_URL, hostile.OFFSITE_PAGE, "text/html; charset=utf-8", "")
+        self.routes.setdefault(offsite.key, offsite)
         self.faults: dict[str, Fault] = {}
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
@@ -199,6 +221,20 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(302, b"", "text/plain", path, kind, ua, head, {"Location": location})
         if kind == "slow":
             time.sleep(fault.delay)
+        if kind == "offsite-redirect":
+            host, live_path = route_key(fault.target or hostile.OFFSITE_URL)
+            location = f"/{host}{live_path}"
+            return self._send(302, b"", "text/plain", path, kind, ua, head, {"Location": location})
+        if kind == "huge":
+            return self._stream(body, ctype, path, kind, ua, head, fault.size or hostile.HUGE_BYTES)
+        if kind == "gzip-bomb":
+            extra = {"Content-Encoding": "gzip"}
+            bomb = hostile.gzip_bomb(fault.size or hostile.BOMB_BYTES)
+            return self._send(200, bomb, ctype, path, kind, ua, head, extra)
+        if kind == "hostile-canonical":
+            body = hostile.hostile_canonical(body, fault.target or hostile.CANONICAL_TARGET)
+        if kind in hostile.BODY_FAULTS:
+            body = hostile.BODY_FAULTS[kind](body)
         if kind == "charset":
             ctype = ctype.split(";")[0] + "; charset=utf-8"
         if kind == "malformed":
@@ -215,6 +251,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return None
         return self._send(200, body, ctype, path, kind, ua, head)
+
+    def _stream(self, body, ctype, path, kind, ua, head, size):
+        """A huge page without a Content-Length: its end is where the connection closes."""
+        self.replay.record(Hit(path, 200, kind, ua, self.referer))
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.end_headers()
+        self.close_connection = True
+        if head:
+            return
+        try:
+            for chunk in hostile.huge_chunks(body, size):
+                self.wfile.write(chunk)
+        except ConnectionError:  # the client stopped reading at its cap
+            pass
 
     def _send(self, status, body, ctype, path, kind, ua, head, extra=None):
         self.replay.record(Hit(path, status, kind, ua, self.referer))

@@ -4,8 +4,18 @@ into an item the pipelines count.
 
 Spiders stay thin: they name their discovery responses and how to read them; pages
 are read by the pure parsers in crawler.extract. A spider never touches the database:
-whether an article is stored already is asked by a downloader middleware
-(crawler.middlewares.StoredArticleMiddleware), which skips it unless --refresh.
+whether an article is stored already, gone or not due is asked by a downloader
+middleware (crawler.middlewares.StoredArticleMiddleware, which reads the frontier), and
+every document request is written to the frontier by a spider middleware
+(FrontierSpiderMiddleware), which also starts each run with the spider's due URLs
+(request_from_frontier).
+
+Each request carries its scope (meta "scope"): the spider's domains, and for an origin
+or attachment its own domain too; crawler.middlewares.ScopeMiddleware refuses a redirect
+that leaves it. A page's canonical URL counts only on the page's own site or the
+spider's domains (check_canonical). A copy that is not the whole document (cut short,
+ending mid-markup, no body where the site's template has one) is stored marked
+incomplete and fetched again (crawler.completeness).
 """
 
 from __future__ import annotations
@@ -23,12 +33,21 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import JsonRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 
+from newsmon.crawler import completeness
 from newsmon.crawler.discovery import DiscoveryError, Entry
 from newsmon.crawler.extract.charset import declared_charset
 from newsmon.crawler.extract.record import ArticleRecord
 from newsmon.crawler.items import ArticleItem, FailureItem, RawResponse
-from newsmon.crawler.middlewares import StoredURL
-from newsmon.crawler.urls import absolute, host_of, to_fetch_url, to_live_url, url_allowed
+from newsmon.crawler.middlewares import NotWanted, OffsiteRedirect, StoredURL
+from newsmon.crawler.urls import (
+    absolute,
+    host_of,
+    registrable_domain,
+    same_site,
+    to_fetch_url,
+    to_live_url,
+    url_allowed,
+)
 
 #: attachments fetched and read (PDF, Word)
 ATTACHMENT_RE = re.compile(r"\.(pdf|docx?|wps)(\?|$)", re.I)
@@ -77,11 +96,13 @@ def attachment_kind(data: bytes, url: str) -> str:
     return m.group(1).lower() if m else "unknown"
 
 
-def pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
+def pdf_text(data: bytes) -> tuple[str, str | None]:
+    """A PDF's plain text by pypdf, within the archive parser's page and character caps,
+    and a note when it was cut."""
+    from newsmon.crawler.extract.archive import pdf_pages_text
 
-    reader = PdfReader(io.BytesIO(data))
-    return "\n".join((page.extract_text() or "") for page in reader.pages).strip()
+    text, note = pdf_pages_text(io.BytesIO(data))
+    return text.strip(), note
 
 
 def docx_text(data: bytes) -> str:
@@ -117,7 +138,10 @@ def attachment_record(data: bytes, url: str, parent: dict[str, Any]) -> ArticleR
             record = None
         if record is None or not record.text.strip():
             try:
-                record = ArticleRecord(url=url, site="", text=pdf_text(data), parser="pypdf")
+                text, capped = pdf_text(data)
+                record = ArticleRecord(url=url, site="", text=text, parser="pypdf")
+                if capped:
+                    record.meta["text_capped"] = capped
             except Exception as exc:
                 missing["text"] = f"PDF could not be read: {type(exc).__name__}: {exc}"
     elif kind == "docx":
@@ -224,8 +248,10 @@ class NewsSpider(scrapy.Spider):
             return None
         m = {"live_url": live_url, "role": role}
         m.update(meta or {})
+        m.setdefault("scope", self.scope_for(live_url, role))
+        m["frontier_url"] = m.get("document_url") or live_url
         if domains is not self.live_domains:
-            m["allow_offsite"] = True
+            m["allow_offsite"] = True  # the scope middleware still holds its redirects
         options: dict[str, Any] = {
             "callback": callback,
             "errback": self.on_error,
@@ -240,6 +266,40 @@ class NewsSpider(scrapy.Spider):
             dumps = {"ensure_ascii": False, "sort_keys": False}
             return JsonRequest(url, data=json_body, dumps_kwargs=dumps, **options)
         return scrapy.Request(url, **options)
+
+    def scope_for(self, live_url: str, role: str) -> list[str]:
+        """The domains a request (and its redirects) may visit: the spider's, and an
+        origin's or attachment's own domain for that request only."""
+        scope = list(self.live_domains)
+        if role in ("origin", "attachment"):
+            own = registrable_domain(live_url)
+            if own and not url_allowed(live_url, scope):
+                scope.append(own)
+        return scope
+
+    def request_from_frontier(self, row: dict[str, Any]) -> scrapy.Request | None:
+        """The request for a frontier row that is due (see crawler.middlewares)."""
+        recipe = row.get("request") or {}
+        role = row.get("role") or "article"
+        default = "parse_attachment" if role == "attachment" else "parse_article"
+        callback = getattr(self, recipe.get("callback") or default, None)
+        if callback is None:
+            return None
+        meta = dict(recipe.get("meta") or {})
+        meta["from_frontier"] = True
+        scope = meta.get("scope") or self.scope_for(row["url"], role)
+        live = recipe.get("live_url") or row["url"]
+        meta.pop("live_url", None)
+        return self.make_request(
+            live,
+            callback,
+            role=role,
+            domains=scope,
+            meta=meta,
+            headers=recipe.get("headers"),
+            dont_filter=False,
+            json_body=recipe.get("json_body"),
+        )
 
     def discovery_request(self, live_url: str, callback, **kwargs) -> scrapy.Request | None:
         """Lists and feeds are read on every run."""
@@ -296,12 +356,34 @@ class NewsSpider(scrapy.Spider):
         live = self.live_url_of(response)
         self.logger.error("discovery failed: %s: %s", live, exc)
         return FailureItem(
-            live, f"discovery: {exc}", stage="discovery", raw=self.raw_of(response, live)
+            live,
+            f"discovery: {exc}",
+            stage="discovery",
+            raw=self.raw_of(response, live),
+            frontier_url=response.meta.get("frontier_url") or live,
+            role="discovery",
         )
+
+    def discovery_cut_short(self, response) -> str | None:
+        """Why a list or feed response is not whole (its entries are still read), or None."""
+        headers = plain_headers(response)
+        dataloss = "dataloss" in (response.flags or [])
+        reason = completeness.cut_short_reason(response.body, headers, dataloss)
+        if reason:
+            return reason
+        ctype = headers.get("Content-Type", "")
+        if "html" in ctype.lower():
+            text = self.decode(response)[0]
+            if completeness.ends_mid_markup(text):
+                return "the list page ends in the middle of its markup (no closing </html>)"
+        return None
 
     def read_discovery(self, response, parse) -> Iterator[Any]:
         """Run a discovery parser; a broken response is one failure, recovered entries go on."""
         self.inc("discovery_pages")
+        short = self.discovery_cut_short(response)
+        if short:
+            yield self.discovery_failure(response, DiscoveryError(short))
         try:
             entries = parse()
         except DiscoveryError as exc:
@@ -334,37 +416,91 @@ class NewsSpider(scrapy.Spider):
         return decode_html(response.body, declared_charset(headers))
 
     def parse_article(self, response) -> Iterator[Any]:
-        """An article page (or a declared origin): parse, store, follow attachments/origins."""
+        """An article page (or a declared origin): parse, check, store, follow attachments
+        and origins.
+
+        The page's links (attachments, origins) are yielded before its item, so they are
+        in the frontier before the page is stored: a crawl stopped in between still
+        fetches them next time.
+        """
         from newsmon.crawler.extract.dispatch import parse_page
 
         live = self.live_url_of(response)
         role = response.meta.get("role", "article")
+        wanted = response.meta.get("frontier_url") or live
         self.inc("article_pages" if role == "article" else "origins")
         headers = plain_headers(response)
         encoding = None
+        text = None
         try:
             text, encoding = self.decode(response)
             record = parse_page(text, live, headers)
         except Exception as exc:
             raw = self.raw_of(response, live, encoding)
-            reason = f"parse: {type(exc).__name__}: {exc}"
-            yield FailureItem(live, reason, stage="parse", raw=raw)
+            reason = f"parse: {self.parse_failure(exc, text)}"
+            yield FailureItem(live, reason, stage="parse", raw=raw, frontier_url=wanted, role=role)
             fallback = self.fallback_record(response.meta.get("entry"), live, reason)
             if fallback is not None:
-                yield ArticleItem(fallback, raw=None, via="feed-fallback")
+                yield ArticleItem(
+                    fallback, via="feed-fallback", frontier_url=wanted, role=role, retry=reason
+                )
             return
         record.url = record.url or live
+        self.check_canonical(record, live)
         self.complete_from_entry(record, response.meta.get("entry"))
+        note = completeness.decode_note(encoding)
+        if note:
+            record.meta["encoding_note"] = note
+        incomplete = completeness.page_incomplete(
+            record,
+            text,
+            body=response.body,
+            headers=headers,
+            dataloss="dataloss" in (response.flags or []),
+        )
+        if incomplete:
+            completeness.mark_incomplete(record, incomplete)
+            self.inc("incomplete_copies")
+            self.logger.warning("incomplete copy of %s: %s", live, incomplete)
+        domains = self.origin_domains if role == "origin" else self.live_domains
+        yield from self.attachment_requests(record, domains)
+        if role != "origin":
+            yield from self.origin_requests(record)
         yield ArticleItem(
             record,
             raw=self.raw_of(response, live, encoding),
             via=role,
             refetched=bool(response.meta.get("refetched")),
+            frontier_url=wanted,
+            role=role,
+            incomplete=incomplete,
         )
-        domains = self.origin_domains if role == "origin" else self.live_domains
-        yield from self.attachment_requests(record, domains)
-        if role != "origin":
-            yield from self.origin_requests(record)
+
+    def parse_failure(self, exc: Exception, text: str | None) -> str:
+        """What a parse failure says, with the cause when the page is hostile."""
+        said = f"{type(exc).__name__}: {exc}"
+        if text and completeness.markup_too_deep(text):
+            limit = completeness.MARKUP_DEPTH_LIMIT
+            return f"the document nests elements deeper than {limit} levels ({said})"
+        return said
+
+    def check_canonical(self, record: ArticleRecord, page_url: str) -> None:
+        """A canonical URL counts only on the page's own site (registrable domain) or the
+        spider's domains: another one is dropped (the page is stored at its own URL) and
+        noted in meta["canonical_ignored"] and missing["canonical_url"]."""
+        canonical = record.canonical_url
+        if not canonical or canonical == page_url:
+            return
+        if same_site(canonical, page_url) or url_allowed(canonical, self.live_domains):
+            return
+        record.canonical_url = None
+        record.meta["canonical_ignored"] = canonical
+        record.missing["canonical_url"] = (
+            f"the page names {canonical} as its canonical URL, on another site than "
+            f"{host_of(page_url)} and outside the spider's domains: ignored"
+        )
+        self.inc("canonical_ignored")
+        self.logger.warning("%s: canonical URL %s ignored (another site)", page_url, canonical)
 
     def complete_from_entry(self, record: ArticleRecord, entry: dict[str, Any] | None) -> None:
         """Fill what the page did not give from what its list said (and say so)."""
@@ -445,11 +581,24 @@ class NewsSpider(scrapy.Spider):
         live = self.live_url_of(response)
         self.inc("attachments")
         record = attachment_record(response.body, live, response.meta.get("parent") or {})
+        incomplete = completeness.attachment_incomplete(
+            response.body,
+            record.meta.get("format") or "",
+            headers=plain_headers(response),
+            dataloss="dataloss" in (response.flags or []),
+        )
+        if incomplete:
+            completeness.mark_incomplete(record, incomplete)
+            self.inc("incomplete_copies")
+            self.logger.warning("incomplete copy of %s: %s", live, incomplete)
         yield ArticleItem(
             record,
             raw=self.raw_of(response, live),
             via="attachment",
             refetched=bool(response.meta.get("refetched")),
+            frontier_url=response.meta.get("frontier_url") or live,
+            role="attachment",
+            incomplete=incomplete,
         )
 
     def origin_requests(self, record: ArticleRecord) -> Iterator[Any]:
@@ -489,12 +638,19 @@ class NewsSpider(scrapy.Spider):
         request = failure.request
         live = request.meta.get("live_url", request.url)
         role = request.meta.get("role", "")
+        wanted = request.meta.get("frontier_url") or live
         status = None
-        if failure.check(StoredURL):  # stored already: counted by the middleware
+        if failure.check(StoredURL, NotWanted):  # stored, gone or not due: counted already
             return
+        permanent = False
         if failure.check(HttpError):
             status = failure.value.response.status
             reason = f"HTTP {status}"
+        elif failure.check(OffsiteRedirect):
+            reason = str(failure.value)
+            permanent = True
+            self.inc("offsite_redirects")
+            self.logger.warning("%s", reason)
         elif failure.check(IgnoreRequest):
             message = str(failure.value)
             if "robots.txt" in message or "offsite" in message.lower():
@@ -505,19 +661,43 @@ class NewsSpider(scrapy.Spider):
         else:
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         if role == "attachment" and status in (404, 410):
-            # a dead attachment link is a fact about the page: kept, with the reason
+            # a dead attachment link is a fact about the page: kept, with the reason, and
+            # asked for again until it has answered 404/410 often enough to be gone
             parent = request.meta.get("parent") or {}
             record = attachment_record(b"", live, parent)
             record.missing = {"text": f"the attachment answered HTTP {status}"}
             record.parser = "attachment-missing"
             self.inc("attachments_missing")
             self.logger.warning("attachment missing: %s (HTTP %s)", live, status)
-            yield ArticleItem(record, via="attachment")
+            yield ArticleItem(
+                record,
+                via="attachment",
+                frontier_url=wanted,
+                role=role,
+                retry=f"HTTP {status}",
+                status=status,
+            )
             return
-        yield FailureItem(live, reason, stage="discovery" if role == "discovery" else "fetch")
+        stage = "discovery" if role == "discovery" else "fetch"
+        yield FailureItem(
+            live,
+            reason,
+            stage=stage,
+            frontier_url=wanted,
+            role=role or None,
+            status=status,
+            permanent=permanent,
+        )
         if role == "article":
             fallback = self.fallback_record(
                 request.meta.get("entry"), live, f"page not fetched: {reason}"
             )
             if fallback is not None:
-                yield ArticleItem(fallback, via="feed-fallback")
+                yield ArticleItem(
+                    fallback,
+                    via="feed-fallback",
+                    frontier_url=wanted,
+                    role=role,
+                    retry=f"page not fetched: {reason}",
+                    status=status,
+                )

@@ -82,14 +82,20 @@ class ShanghaiGovSpider(NewsSpider):
         records, failure = self.policy_records(response)
         if failure is not None:
             failure.stage = "parse"
+            failure.frontier_url = response.meta.get("frontier_url") or failure.url
+            failure.role = "article"
             yield failure
             return
         live = self.live_url_of(response)
+        wanted = response.meta.get("frontier_url") or live
         for record in records:
+            # the files first: in the frontier before the document is stored
+            yield from self.attachment_requests(record, self.live_domains)
             yield ArticleItem(
                 record,
                 raw=self.raw_of(response, live),
                 via="policy-json",
                 refetched=bool(response.meta.get("refetched")),
+                frontier_url=wanted,
+                role="article",
             )
-            yield from self.attachment_requests(record, self.live_domains)
