@@ -73,23 +73,40 @@ def cli(ctx: click.Context, db_path: str | None, config_path: str | None) -> Non
 def import_cmd(state: State, paths: tuple[Path, ...], as_json: bool) -> None:
     """Import archived documents: front matter + HTML posts, plain text, PDF text or files, saved pages.
 
-    A folder is read whole. A bad file is named and the others still import; the
-    exit code is then 1.
+    A folder is read for the kinds of file import understands (.txt, .md, .html,
+    .pdf, ...); the rest (MANIFEST.tsv, README, data files) is skipped and listed. A
+    file larger than [crawl] max_response_bytes is refused. A document without a URL
+    is identified by its site, file, title and time, never by its text alone; an
+    archived copy of a crawled article (its URL in the front matter, or the same site,
+    title and minute) updates that article. A bad file is named and the others still
+    import; the exit code is then 1.
 
     \b
     Example:
+        newsmon import newsmon/data/seeds/
         newsmon import newsmon/data/seeds/*.txt
     """
     from newsmon.crawler.ingest import expand_paths, import_files
     from newsmon.progress import Progress
+    from newsmon.timefmt import utc_iso
 
     db = state.db()
-    files = expand_paths(paths)
-    counts = {"files": len(files), "new": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    since = utc_iso()
+    skipped: list[tuple[str, str]] = []
+    files = expand_paths(paths, skipped)
+    cap = int(state.config["crawl.max_response_bytes"])
+    counts = {
+        "files": len(files),
+        "new": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "failed": 0,
+        "skipped": len(skipped),
+    }
     errors: list[str] = []
     with Progress("import", total=len(files), unit="files") as progress:
         for path in files:
-            report = import_files(db, [path])
+            report = import_files(db, [path], max_bytes=cap)
             for key in ("new", "updated", "unchanged"):
                 counts[key] += report.counts[key]
             counts["failed"] += len(report.errors)
@@ -100,19 +117,28 @@ def import_cmd(state: State, paths: tuple[Path, ...], as_json: bool) -> None:
             f"imported {counts['new']} new, {counts['updated']} updated, "
             f"{counts['unchanged']} unchanged, {counts['failed']} failed"
         )
+        for path, why in skipped:
+            click.echo(f"skipped: {path}: {why}")
     for err in errors:
         click.echo(f"Error: {err}", err=True)
     if counts["new"] or counts["updated"]:
-        from newsmon.pipeline import update_stories
+        from newsmon.pipeline import refresh_after_store
 
-        result = update_stories(db)
+        # stories follow what was stored, and keep their tags and reactions
+        result = refresh_after_store(db, state.config, since=since)["stories"]
         counts["stories"] = result["stories"]
         if not as_json:
             click.echo(f"stories: {result['stories']} from {result['articles']} articles")
     if as_json:
         from newsmon.output import echo_json
 
-        echo_json({**counts, "errors": errors})
+        echo_json(
+            {
+                **counts,
+                "errors": errors,
+                "skipped_files": [{"path": p, "why": w} for p, w in skipped],
+            }
+        )
     write_result(counts)
     if errors:
         sys.exit(1)

@@ -120,6 +120,90 @@ def analyze(
     return out
 
 
+def refresh_after_store(
+    db: Database, config: Any, *, since: str | None = None, echo: Echo = lambda _: None
+) -> dict[str, Any]:
+    """After a crawl or import stored articles: stories brought up to date, and every
+    story's tags and reactions consistent with them again.
+
+    Rebuilding stories replaces their tag rows; ``analyze`` makes them again, but a
+    crawl between analyze and the digest would leave the digest without sectors. So:
+    the articles stored since ``since`` (ISO UTC; all untagged ones when None) are
+    tagged, the tags of the stories the update touched (all stories when it does not
+    say which) are rolled up again from the stored article tags, and their reactions
+    computed. A crash in between leaves the next refresh or analyze to finish it.
+    """
+    out: dict[str, Any] = {"stories": update_stories(db)}
+    touched = out["stories"].get("touched")
+    taxonomy = sync_sectors(db, config)
+    out["tagged"] = tag_new_articles(db, taxonomy, since=since)
+    out["story_tags"] = rollup_stored_tags(db, touched)
+    out["reactions"] = _reactions_for(db, config, taxonomy, touched)
+    echo(
+        "stories: {stories} from {articles} articles; {n} stories re-tagged".format(
+            n=out["story_tags"], **out["stories"]
+        )
+    )
+    return out
+
+
+def _reactions_for(db: Database, config: Any, taxonomy: dict, touched) -> dict[str, int]:
+    """compute_reactions, for the touched stories when it can be told which."""
+    import inspect
+
+    kwargs: dict[str, Any] = {"taxonomy": taxonomy}
+    if touched is not None and "story_ids" in inspect.signature(compute_reactions).parameters:
+        kwargs["story_ids"] = list(touched)
+    return compute_reactions(db, config, **kwargs)
+
+
+def tag_new_articles(
+    db: Database, taxonomy: dict[str, dict[str, Any]], *, since: str | None = None
+) -> int:
+    """Stock and sector tags of the articles stored since ``since`` (all articles without
+    a tag row when None); returns how many were tagged."""
+    from newsmon.analysis.tagging import article_tag_rows, company_matcher, sector_tags, stock_tags
+    from newsmon.db.analysis import replace_article_tags
+    from newsmon.db.articles import articles_to_tag
+
+    todo = articles_to_tag(db, since=since)
+    if not todo:
+        return 0
+    matcher = company_matcher(load_company_table())
+    with db.atomic():
+        for a in todo:
+            title, text = a.get("title") or "", a.get("text") or ""
+            stocks = stock_tags(title, text, a.get("site_stock_tags") or [], matcher)
+            sectors = sector_tags(title, text, taxonomy)
+            replace_article_tags(db, a["id"], article_tag_rows(stocks, sectors))
+    return len(todo)
+
+
+def rollup_stored_tags(db: Database, story_ids: Any = None) -> int:
+    """Story tags rolled up again from the stored article tags (as tag_articles rolls
+    them), for these stories or all; returns how many stories."""
+    from newsmon.analysis.tagging import rollup_story_tags, story_tag_rows, tags_by_story
+    from newsmon.db.analysis import load_story_article_ids, load_tags, replace_story_tags
+
+    by_article: dict[str, list[dict[str, Any]]] = {}
+    for t in load_tags(db):
+        if t["kind"] == "sector":
+            tag = {"sector": t["code"], "relevance": t["confidence"], "name": t.get("name")}
+        else:
+            tag = {"code": t["code"], "confidence": t["confidence"], "name": t.get("name")}
+        by_article.setdefault(t["article_id"], []).append(tag)
+    wanted = None if story_ids is None else set(story_ids)
+    memberships = [
+        m for m in load_story_article_ids(db) if wanted is None or m["story_id"] in wanted
+    ]
+    n = 0
+    with db.atomic():
+        for story_id, tags in tags_by_story(memberships, by_article).items():
+            replace_story_tags(db, story_id, story_tag_rows(rollup_story_tags(tags)))
+            n += 1
+    return n
+
+
 # ---------------------------------------------------------------- tags
 
 
