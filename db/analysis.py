@@ -218,24 +218,28 @@ PRICE_COLUMNS = (
     "volume",
     "amount",
     "source",
+    "adj_factor",
 )
+#: the stored values of a price row compared to tell an update from no change
+_PRICE_VALUES = ("open", "high", "low", "close", "volume", "amount", "source", "adj_factor")
 
 
 def save_prices(db: Database, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
-    """Upsert daily bars keyed by (ticker, date, adjusted); returns counts new / updated / unchanged."""
+    """Upsert daily bars keyed by (ticker, date, adjusted); returns counts new / updated / unchanged.
+
+    ``adjusted`` is "none" (traded prices, with the provider's ``adj_factor`` when it
+    gives one), "qfq", "hfq" or "yahoo_adj": a ticker may have rows of several kinds."""
     counts = {"new": 0, "updated": 0, "unchanged": 0}
     now = utc_now()
     with db.atomic():
         for row in rows:
             clean = {c: row.get(c) for c in PRICE_COLUMNS}
             existing = db.execute(
-                "select open, high, low, close, volume, amount, source from prices "
+                f"select {', '.join(_PRICE_VALUES)} from prices "
                 "where ticker = ? and date = ? and adjusted = ?",
                 [clean["ticker"], clean["date"], clean["adjusted"]],
             ).fetchone()
-            values = tuple(
-                clean[c] for c in ("open", "high", "low", "close", "volume", "amount", "source")
-            )
+            values = tuple(clean[c] for c in _PRICE_VALUES)
             if existing is not None and tuple(existing) == values:
                 counts["unchanged"] += 1
                 continue
@@ -275,6 +279,70 @@ def price_coverage(db: Database) -> list[dict[str, Any]]:
     return [dict(r) for r in db.query(sql)]
 
 
+# ---------------------------------------------------------------- minute bars
+
+BAR_COLUMNS = ("ticker", "ts", "interval", "open", "high", "low", "close", "volume", "source")
+
+
+def save_bars(db: Database, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+    """Upsert minute bars keyed by (ticker, interval, ts: the bar's start, UTC text);
+    returns counts new / updated / unchanged."""
+    counts = {"new": 0, "updated": 0, "unchanged": 0}
+    values = BAR_COLUMNS[3:]
+    with db.atomic():
+        for row in rows:
+            clean = {c: row.get(c) for c in BAR_COLUMNS}
+            existing = db.execute(
+                f"select {', '.join(values)} from bars where ticker = ? and interval = ? and ts = ?",
+                [clean["ticker"], clean["interval"], clean["ts"]],
+            ).fetchone()
+            if existing is not None and tuple(existing) == tuple(clean[c] for c in values):
+                counts["unchanged"] += 1
+                continue
+            db["bars"].upsert(clean, pk=("ticker", "interval", "ts"), alter=False)
+            counts["updated" if existing else "new"] += 1
+    return counts
+
+
+def load_bars(
+    db: Database,
+    tickers: Sequence[str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    interval: str | None = None,
+) -> list[dict[str, Any]]:
+    """Stored minute bars starting in ``[start, end)`` (UTC text), by ticker, interval, ts."""
+    clauses, params = [], []
+    if tickers is not None:
+        clauses.append(f"ticker in ({','.join('?' * len(tickers))})")
+        params.extend(tickers)
+    if start:
+        clauses.append("ts >= ?")
+        params.append(start)
+    if end:
+        clauses.append("ts < ?")
+        params.append(end)
+    if interval:
+        clauses.append("interval = ?")
+        params.append(interval)
+    where = ("where " + " and ".join(clauses)) if clauses else ""
+    cols = ", ".join(BAR_COLUMNS)
+    return [
+        dict(r)
+        for r in db.query(f"select {cols} from bars {where} order by ticker, interval, ts", params)
+    ]
+
+
+def bar_coverage(db: Database) -> list[dict[str, Any]]:
+    """Per ticker and interval: first and last bar start, number of bars and sources."""
+    sql = """
+        select ticker, interval, min(ts) as first, max(ts) as last, count(*) as bars,
+               group_concat(distinct source) as sources
+        from bars group by ticker, interval order by ticker, interval
+    """
+    return [dict(r) for r in db.query(sql)]
+
+
 # ---------------------------------------------------------------- reactions and digests
 
 
@@ -310,6 +378,50 @@ def load_reactions(
     if clauses:
         sql += " where " + " and ".join(clauses)
     sql += " order by r.event_session desc, r.story_id, r.sector_id"
+    out = []
+    for r in db.query(sql, params):
+        row = dict(r)
+        row["figures"] = json.loads(row["figures"]) if row.get("figures") else {}
+        out.append(row)
+    return out
+
+
+def replace_stock_reactions(db: Database, story_id: str, rows: Sequence[dict[str, Any]]) -> None:
+    """A story's per-stock reactions (``story_id``, ``ticker``, ``name``, ``event_time``,
+    ``event_session``, ``figures``), replaced whole."""
+    now = utc_now()
+    with db.atomic():
+        db.execute("delete from stock_reactions where story_id = ?", [story_id])
+        out = []
+        for r in rows:
+            row = dict(r)
+            row["story_id"] = story_id
+            if not isinstance(row.get("figures"), str | type(None)):
+                row["figures"] = _json(row["figures"])
+            row["computed_at"] = now
+            out.append(row)
+        db["stock_reactions"].upsert_all(out, pk=("story_id", "ticker"), alter=False)
+
+
+def load_stock_reactions(
+    db: Database, *, story_id: str | None = None, day_shanghai: str | None = None
+) -> list[dict[str, Any]]:
+    """Per-stock reactions of one story or one event session (trading day), newest session
+    first, then by story and ticker; ``figures`` decoded."""
+    sql = """
+        select r.*, s.title as story_title
+        from stock_reactions r join stories s on s.id = r.story_id
+    """
+    clauses, params = [], []
+    if story_id:
+        clauses.append("r.story_id = ?")
+        params.append(story_id)
+    if day_shanghai:
+        clauses.append("r.event_session = ?")
+        params.append(day_shanghai)
+    if clauses:
+        sql += " where " + " and ".join(clauses)
+    sql += " order by r.event_session desc, r.story_id, r.ticker"
     out = []
     for r in db.query(sql, params):
         row = dict(r)

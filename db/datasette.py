@@ -235,7 +235,8 @@ TABLES: dict[str, dict[str, Any]] = {
         "columns": {
             "ticker": "ticker, e.g. 300024.SZ or 000300.SS",
             "date": "trading day, YYYY-MM-DD (Asia/Shanghai)",
-            "adjusted": "price adjustment: raw, qfq (forward) or hfq (backward)",
+            "adjusted": "price adjustment: none (as traded), qfq (forward), hfq (backward) or "
+            "yahoo_adj (Yahoo's adjusted close); returns come from an adjusted kind where one exists",
             "open": "open",
             "high": "high",
             "low": "low",
@@ -244,11 +245,14 @@ TABLES: dict[str, dict[str, Any]] = {
             "amount": "turnover (yuan)",
             "source": "provider or recorded file",
             "fetched_at": "when it was fetched, UTC",
+            "adj_factor": "the provider's adjustment factor of a raw row (close x adj_factor is "
+            "the adjusted close), when it gives one",
         },
         "facets": ["source"],
     },
     "bars": {
-        "description": "Intraday bars per ticker (for intraday event studies; nothing fills it yet).",
+        "description": "Minute bars per ticker, from newsmon prices update --interval 1m|5m "
+        "(Yahoo) or newsmon prices import of minute-bar files: the intraday event windows.",
         "columns": {
             "ticker": "ticker",
             "ts": "bar start, UTC",
@@ -270,10 +274,26 @@ TABLES: dict[str, dict[str, Any]] = {
             "event_time": "the story's first publication, UTC",
             "event_session": "the trading session the event counts in (news after the close "
             "moves to the next open)",
-            "figures": "JSON: ar_day0 (abnormal return on the event day), car_0_1 and car_0_3 "
-            "(cumulative abnormal return over days 0-1 and 0-3), pre_drift (before the event), "
-            "t_stat (against the estimation window), sector_return, benchmark_return, "
-            "n_members_with_data",
+            "figures": "JSON: ar0 (abnormal return on the event day), car_0_1 and car_0_3 "
+            "(cumulative abnormal return over days 0-1 and 0-3), car_m3_m1 (before the event), "
+            "t_ar0 ... with test_ar0 ... (BMP or cross-sectional t) and n_ar0 ... (members), "
+            "mm_* (market model), ar_5m ... ar_close (minute windows), sector_return, "
+            "benchmark_return, n_members_with_data, limit_up, limit_down, notes, path",
+            "computed_at": "when it was computed, UTC",
+        },
+    },
+    "stock_reactions": {
+        "description": "Event study per story and named company (a stock tag of the story "
+        "above the confidence threshold): its own day-0 move, limit flags and windows.",
+        "columns": {
+            "story_id": "the story",
+            "ticker": "the company's ticker",
+            "name": "its short name as the story's tag has it",
+            "event_time": "the story's first publication, UTC",
+            "event_session": "the trading session the event counts in",
+            "figures": "JSON: return0 (day-0 return), ar0, car_0_1, car_0_3, t_* (time-series "
+            "t on its own estimation window), limit_up / limit_down with their prices, "
+            "ar_5m ... ar_close, notes",
             "computed_at": "when it was computed, UTC",
         },
     },

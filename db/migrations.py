@@ -395,3 +395,24 @@ def m008_document_keys(db: Database) -> None:
             continue
         taken.add(key)
         db.execute("update articles set key = ? where id = ?", [key, aid])
+
+
+@migrations()
+def m009_adjustment_factors_and_stock_reactions(db: Database) -> None:
+    """Prices keep the provider's adjustment factor (close x adj_factor is the adjusted
+    close); each story's named companies get their own reaction rows, looked up by story
+    and by trading session like the sectors'."""
+    db["prices"].add_column("adj_factor", float)
+    db["stock_reactions"].create(
+        {
+            "story_id": str,
+            "ticker": str,
+            "name": str,
+            "event_time": str,
+            "event_session": str,
+            "figures": str,  # JSON
+            "computed_at": str,
+        },
+        pk=("story_id", "ticker"),
+    )
+    db["stock_reactions"].create_index(["event_session"])
