@@ -85,9 +85,11 @@ id); the cited record for citations, else the larger text for commentary.
 
 Stories, and the rule against chaining
 --------------------------------------
-1. Compilations. A media article R is a compilation when the records it strongly
-   overlaps (duplicate, reprint, partial reprint) that are not published after
-   it -- its quotes -- cover at least two disjoint regions of it. A quote's
+1. Compilations. A media article R with a strong edge is a compilation when the
+   records whose text it carries (strong edges, and weak ones of shared text)
+   that are not published after it -- its quotes -- cover at least two disjoint
+   regions of it: a roundup quoting a whole flash (a reprint) and three
+   paragraphs of a long feature (commentary) is one. A quote's
    region is the set of R's paragraphs it covers (each at least
    ``SEGMENT_COVERED_SHARE``); regions sharing a paragraph form one; a region
    meeting two disjoint others (an earlier copy of R as a whole) joins nothing.
@@ -1371,14 +1373,14 @@ def _edge(edges: Mapping[int, _Edge], i: int, j: int) -> _Edge | None:
     return edges.get(_pair(i, j))
 
 
-def _is_compilation(r: _Item, strong: list[_Item], edges: Mapping[int, _Edge]) -> bool:
+def _is_compilation(r: _Item, quoted: list[_Item], edges: Mapping[int, _Edge]) -> bool:
     """Whether an article quotes earlier records from at least two disjoint regions
     of its text. A quote whose region meets two disjoint regions of others (an
     earlier copy of R itself) does not join them."""
     if r.kind != "article" or not r.n_shingles:
         return False
     quotes, small = [], False
-    for x in strong:
+    for x in quoted:
         if x.time and r.time and x.time > r.time:
             continue  # published after R: R cannot be quoting it
         quotes.append(x)
@@ -1419,14 +1421,20 @@ def _cluster(
 ) -> list[_Story]:
     comp_edges = [(i, j, edges[_pair(i, j)]) for i in component for j in adj[i] if i < j]
     strong_nbrs: dict[int, list[_Item]] = {i: [] for i in component}
+    text_nbrs: dict[int, list[_Item]] = {i: [] for i in component}
     for i, j, e in comp_edges:
         if e.strong:
             strong_nbrs[i].append(items[j])
             strong_nbrs[j].append(items[i])
+        if e.strong or e.containment >= WEAK_CONTAINMENT:
+            text_nbrs[i].append(items[j])
+            text_nbrs[j].append(items[i])
     compilations = {
         i
         for i in component
-        if len(strong_nbrs[i]) >= 2 and _is_compilation(items[i], strong_nbrs[i], edges)
+        if strong_nbrs[i]
+        and len(text_nbrs[i]) >= 2
+        and _is_compilation(items[i], text_nbrs[i], edges)
     }
 
     # units: strong edges, not through compilations (which keep their own copies)
