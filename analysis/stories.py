@@ -48,15 +48,29 @@ Every pair found is verified on the exact shingle sets: Jaccard, and containment
 
 Template text is not evidence. Each paragraph has a line key (its text) and a
 slot key (its text with numbers and 《》 titles masked) in the key index, where
-the size of its group is the paragraph's document frequency over the store.
-Paragraphs of the smaller text found in ``TEMPLATE_MIN_DF`` records or more
-(cover letters, standard sections, boilerplate, flashes of one template) are
-set aside: containment and the paragraph rule count only the rest. A text that
-is nearly all such paragraphs is a story reprinted widely and is measured whole
-(``TEMPLATE_FALLBACK_SHARE``), less its short recurring paragraphs and its slot
-templates. When a paragraph's
-group crosses the threshold, every pair of its records is verified again, so
-the relations stay a function of the set of records.
+the size of its group is the paragraph's document frequency over the store. A
+paragraph found in ``TEMPLATE_MIN_DF`` records or more, or of one shape with
+other numbers or titles in that many, recurs: a cover letter, a standard
+section, site boilerplate, a flash of one template -- or a story reprinted
+widely. Which of the two is told by the pair, not by the paragraph:
+
+- when both texts have content of their own (at least ``TEMPLATE_OWN_SHARE`` of
+  their shingles outside recurring paragraphs: a plan with its own measures, a
+  notice with its own body), the smaller text's recurring paragraphs are set
+  aside -- containment and the paragraph rule count only the rest, so two plans
+  sharing their standard 保障措施 section share nothing that counts;
+- when one of them is itself recurring text (a copy of a widely reprinted story,
+  a cover-letter page), the recurring text is what it says: it is measured whole,
+  less its short recurring paragraphs (salutations, signatures, headings);
+- slot siblings: a paragraph of one shape in both texts with other numbers or
+  titles (现将《甲方案》印发给你们 / 现将《乙方案》印发给你们, flashes of one
+  template on other days) says the two are different documents of one form,
+  however few of them are stored: those paragraphs and the short ones are set
+  aside. A paragraph of the same shape with the same titles (the same notice)
+  stays evidence.
+
+When a paragraph's group crosses the threshold, every pair of its records is
+verified again, so the relations stay a function of the set of records.
 
 - ``duplicate``: same canonical URL, content hash or normalised text, or Jaccard
   >= ``DUPLICATE_JACCARD``;
@@ -225,13 +239,13 @@ NOVELTY_DECAY = 0.75
 #: a paragraph; the seeds' plans appear in 5 records of the demo) and below the
 #: 8-16 notices, plans and flashes sharing one template there.
 TEMPLATE_MIN_DF = 7
-#: when setting template paragraphs aside leaves less than this share of the
-#: smaller text, the text is itself the thing that recurs (a story reprinted
-#: widely: every paragraph is in many records): it is measured with its long
-#: recurring paragraphs, without the short ones (salutations, signatures,
-#: headings) and without those that recur with other numbers or titles (slot
-#: templates: cover sentences, dates, flashes of one template)
-TEMPLATE_FALLBACK_SHARE = 0.1
+#: share of a text's shingles outside recurring paragraphs from which it has
+#: content of its own. Measured on the evaluation set: plans of one template
+#: 0.44-0.66 (their own measures); reprints of widely carried stories with a lead,
+#: dateline or footer of their own 0.09-0.13 (the Jilin reprint's lead 0.11, the
+#: forex reprint's dateline and disclaimer 0.13); cover-letter pages and the
+#: variants of a story carried 20 times 0-0.03.
+TEMPLATE_OWN_SHARE = 0.25
 #: a recurring paragraph with fewer shingles than this (about 40 characters) is
 #: template even in a widely reprinted text
 TEMPLATE_LONG_LINE = 36
@@ -643,17 +657,18 @@ def _pair(i: int, j: int) -> int:
     return (min(i, j) << 32) | max(i, j)
 
 
-def _no_template(_item: _Item) -> np.ndarray | None:
+def _no_template(_small: _Item, _large: _Item) -> np.ndarray | None:
     return None
 
 
 def _relate(
     x: _Item,
     y: _Item,
-    keep_of: Callable[[_Item], np.ndarray | None] = _no_template,
+    keep_of: Callable[[_Item, _Item], np.ndarray | None] = _no_template,
 ) -> _Edge | None:
-    """The verified relation between two records, or None. ``keep_of(item)``: which
-    of a text's shingles count as evidence (None: all; template text does not)."""
+    """The verified relation between two records, or None. ``keep_of(small, large)``:
+    which of the smaller text's shingles count as evidence against the larger (None:
+    all; template text does not)."""
     notes: list[str] = []
     exact = []
     if x.canonical and x.canonical == y.canonical:
@@ -671,7 +686,7 @@ def _relate(
         mask = shared_mask(small.fp.shingles, large.fp.shingles)
         all_shared = int(np.count_nonzero(mask))
         jac = all_shared / (ns + nl - all_shared)
-        keep = keep_of(small)
+        keep = keep_of(small, large)
         if keep is not None:
             mask = mask & keep
             counted = int(np.count_nonzero(keep))
@@ -777,6 +792,47 @@ def _show_key(key: str) -> str:
     return "link to " + value
 
 
+@dataclass(frozen=True)
+class _Profile:
+    """A record's paragraphs as the store sees them (see ``TEMPLATE_MIN_DF``)."""
+
+    line_of: np.ndarray  # paragraph of each distinct shingle
+    recurring: np.ndarray  # per paragraph: its text is in TEMPLATE_MIN_DF records or more
+    slot_recurring: np.ndarray  # per paragraph: its shape is, with other slots
+    short: np.ndarray  # per paragraph: fewer than TEMPLATE_LONG_LINE shingles
+    own: float  # share of the shingles in paragraphs that do not recur
+
+
+def _line_profile(fp: Fingerprint, line_df: np.ndarray, slot_df: np.ndarray) -> _Profile:
+    """The profile of a text from the document frequencies of its paragraphs."""
+    recurring = line_df >= TEMPLATE_MIN_DF
+    slot_recurring = (slot_df >= TEMPLATE_MIN_DF) & ~recurring
+    line_of = np.minimum(fp.segment_lines, fp.line_keys.size - 1)[fp.segments]
+    short = np.bincount(line_of, minlength=fp.line_keys.size) < TEMPLATE_LONG_LINE
+    mine = ~(recurring | slot_recurring)[line_of]
+    own = float(np.count_nonzero(mine)) / max(int(line_of.size), 1)
+    return _Profile(line_of, recurring, slot_recurring, short, own)
+
+
+def _pair_keep(
+    small: Fingerprint, large: Fingerprint, profile: _Profile, large_own: float
+) -> np.ndarray | None:
+    """The smaller text's shingles that count as evidence against the larger."""
+    same_line = (small.line_keys != 0) & np.isin(small.line_keys, large.line_keys)
+    large_slots = large.slot_keys[large.slot_keys != 0]
+    sibling = (small.slot_keys != 0) & np.isin(small.slot_keys, large_slots) & ~same_line
+    template = profile.recurring | (profile.slot_recurring & ~same_line)
+    if profile.own >= TEMPLATE_OWN_SHARE and large_own >= TEMPLATE_OWN_SHARE:
+        aside = template
+    else:
+        aside = template & profile.short
+    if sibling.any():
+        aside = aside | sibling | profile.short
+    if not aside.any():
+        return None
+    return ~aside[profile.line_of]
+
+
 # --- the index -----------------------------------------------------------------------
 
 
@@ -809,8 +865,8 @@ class StoryIndex:
         self._stories: dict[str, _Story] = {}
         self._roles: dict[int, tuple[str, int | None, float]] = {}
         self._hub_rank = np.zeros(0, dtype=np.int64)
-        #: template masks per record (None: no template paragraph), while valid
-        self._keep: dict[int, np.ndarray | None] = {}
+        #: which paragraphs of each record recur, while the line groups do not change
+        self._profiles: dict[int, _Profile | None] = {}
 
     # -- public ---------------------------------------------------------------------
 
@@ -1016,7 +1072,7 @@ class StoryIndex:
         # paragraphs that became (or stopped being) template text: old members' pairs
         template_members = {m for m in self._template_changes(lo, old_size, size) if m < n_before}
         for m in template_members:
-            self._keep.pop(m, None)
+            self._profiles.pop(m, None)
         codes = np.unique(np.concatenate(candidates))
         for code in codes.tolist():
             self._verify(code)
@@ -1153,38 +1209,32 @@ class StoryIndex:
         lo = np.searchsorted(self._keys, keys, side="left")
         return np.searchsorted(self._keys, keys, side="right") - lo
 
-    def _template_keep(self, item: _Item) -> np.ndarray | None:
-        """Which of a record's shingles count as evidence: all but those of its
-        template paragraphs (see ``TEMPLATE_MIN_DF``); None when all count."""
-        if item.idx in self._keep:
-            return self._keep[item.idx]
+    def _profile(self, item: _Item) -> _Profile | None:
+        """Which paragraphs of a record recur in the store, and how much of it is its
+        own (see ``TEMPLATE_MIN_DF``); None for a text without paragraphs or shingles."""
+        if item.idx in self._profiles:
+            return self._profiles[item.idx]
         fp = item.fp
-        keep = None
+        profile = None
         if fp.line_keys.size and item.n_shingles:
             line_df = np.where(
-                fp.line_keys != 0,
-                self._group_sizes(fp.line_keys | np.uint64(_K_LINE << 60)),
-                0,
+                fp.line_keys != 0, self._group_sizes(fp.line_keys | np.uint64(_K_LINE << 60)), 0
             )
             slot_df = np.where(
-                fp.slot_keys != 0,
-                self._group_sizes(fp.slot_keys | np.uint64(_K_SLOT << 60)),
-                0,
+                fp.slot_keys != 0, self._group_sizes(fp.slot_keys | np.uint64(_K_SLOT << 60)), 0
             )
-            repeat = line_df >= TEMPLATE_MIN_DF
-            slot = (slot_df >= TEMPLATE_MIN_DF) & ~repeat
-            if (repeat | slot).any():
-                seg_line = np.minimum(fp.segment_lines, fp.line_keys.size - 1)
-                line_of = seg_line[fp.segments]
-                keep = ~(repeat | slot)[line_of]
-                if np.count_nonzero(keep) < TEMPLATE_FALLBACK_SHARE * item.n_shingles:
-                    short = np.bincount(line_of, minlength=fp.line_keys.size) < TEMPLATE_LONG_LINE
-                    keep = ~(slot | (repeat & short))[line_of]
-                if keep.all():
-                    keep = None
+            profile = _line_profile(fp, line_df, slot_df)
+        self._profiles[item.idx] = profile
+        return profile
 
-        self._keep[item.idx] = keep
-        return keep
+    def _template_keep(self, small: _Item, large: _Item) -> np.ndarray | None:
+        """Which of the smaller text's shingles count as evidence against the larger:
+        all but its template paragraphs (see the module docstring); None when all count."""
+        profile = self._profile(small)
+        if profile is None:
+            return None
+        other = self._profile(large)
+        return _pair_keep(small.fp, large.fp, profile, other.own if other else 1.0)
 
     def _template_changes(
         self, groups: np.ndarray, old_size: np.ndarray, size: np.ndarray
@@ -1203,7 +1253,7 @@ class StoryIndex:
     def _reverify(self, members: set[int], done: set[int]) -> None:
         """Verify again every pair of these records (their template text changed)."""
         for m in members:
-            self._keep.pop(m, None)
+            self._profiles.pop(m, None)
         cache: dict[int, set[int]] = {}
         codes: set[int] = set()
         for m in sorted(members):
@@ -1260,7 +1310,7 @@ class StoryIndex:
                 self._story_of.pop(m, None)
                 self._roles.pop(m, None)
         self._dirty.discard(idx)
-        self._keep.pop(idx, None)
+        self._profiles.pop(idx, None)
         before = []
         line_groups = []
         for key in item.keys:

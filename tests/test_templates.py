@@ -94,11 +94,31 @@ def test_notices_sharing_only_the_cover_letter_stay_apart(notices):
     assert len({r["story_id"] for r in roles.values()}) == len(notices)
 
 
-def test_without_enough_notices_the_cover_letter_is_not_yet_template(notices):
-    """With two notices only, nothing tells their cover letter from a shared text:
-    the pair is linked, which is why the threshold is a document frequency."""
-    relations, _ = _roles(notices[2:4])
-    assert [r["relation"] for r in relations] == ["related"]
+def test_two_notices_alone_sharing_only_the_cover_letter_stay_apart(notices):
+    """With two notices only, their cover letter is not yet frequent, but its cover
+    sentence names other titles: the two are documents of one form (slot siblings)."""
+    relations, roles = _roles(notices[2:4])
+    assert relations == []
+    assert roles[notices[2]["id"]]["story_id"] != roles[notices[3]["id"]]["story_id"]
+
+
+def test_a_notice_and_its_reprint_alone_are_a_reprint(notices):
+    """The same cover sentence with the same title is the same notice, stored with
+    nothing else."""
+    origin = notices[3]
+    reprint = {
+        "id": "reprint",
+        "site": "sina",
+        "kind": "article",
+        "title": "上海印发" + origin["title"][12:],
+        "published_at": origin["document_date"] + "T03:00:00Z",
+        "text": "来源：上海市人民政府网站\n" + origin["text"],
+    }
+    relations, roles = _roles([origin, reprint])
+    assert [(r["a"], r["b"], r["relation"]) for r in relations] == [
+        (origin["id"], "reprint", "reprint")
+    ]
+    assert roles["reprint"]["role"] == "reprint"
 
 
 def test_a_reprint_with_other_boilerplate_is_still_a_reprint(notices):
