@@ -144,6 +144,91 @@ def bcubed(truth: list, predicted: list) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
+def dedupe_errors(eval_set: DedupeEvalSet, limit: int | None = None) -> pd.DataFrame:
+    """What story detection gets wrong on the set, worst first: false merges (pairs of
+    different expected stories put in one story) with the relation path that linked
+    them, then missed merges, then wrong relations between pairs it did link.
+
+    Columns: kind (``false merge``, ``missed merge``, ``relation``), a, b, story_a,
+    story_b, expected, predicted (relation of the pair, ``none`` when not linked
+    directly), evidence (of the direct relation, else of the first link of the path
+    from a to b in the predicted story)."""
+    _stories, relations, roles = story_clusters(eval_set.records)
+    predicted = {frozenset((r["a"], r["b"])): r for r in relations}
+    adjacency: dict[str, set[str]] = {}
+    for r in relations:
+        adjacency.setdefault(r["a"], set()).add(r["b"])
+        adjacency.setdefault(r["b"], set()).add(r["a"])
+
+    def path(a: str, b: str) -> list[str]:
+        prev, todo = {a: a}, [a]
+        while todo:
+            nxt = []
+            for x in todo:
+                for y in sorted(adjacency.get(x, ())):
+                    if y not in prev:
+                        prev[y] = x
+                        nxt.append(y)
+            if b in prev:
+                break
+            todo = nxt
+        if b not in prev:
+            return []
+        out = [b]
+        while out[-1] != a:
+            out.append(prev[out[-1]])
+        return out[::-1]
+
+    rows = []
+    ids = sorted(eval_set.stories)
+    for a, b in itertools.combinations(ids, 2):
+        key = frozenset((a, b))
+        expected = eval_set.labels.get(key, NONE)
+        got = predicted.get(key)
+        relation = got["relation"] if got else NONE
+        sa, sb = eval_set.stories[a], eval_set.stories[b]
+        same = roles[a]["story_id"] == roles[b]["story_id"]
+        kind = None
+        if expected != ANY and ANY_STORY not in (sa, sb) and same != (sa == sb):
+            kind = "false merge" if same else "missed merge"
+        elif expected not in (ANY, relation):
+            kind = "relation"
+        if kind is None:
+            continue
+        if got:
+            evidence = got["evidence"]
+        else:
+            steps = path(a, b) if same else []
+            first = predicted.get(frozenset(steps[:2])) if len(steps) > 1 else None
+            evidence = (
+                " -> ".join(steps)
+                + (f": {first['relation']}, {first['evidence']}" if first else "")
+                if steps
+                else ""
+            )
+        rows.append(
+            {
+                "kind": kind,
+                "a": a,
+                "b": b,
+                "story_a": sa,
+                "story_b": sb,
+                "expected": expected,
+                "predicted": relation,
+                "evidence": evidence,
+            }
+        )
+    order = {"false merge": 0, "missed merge": 1, "relation": 2}
+    columns = ["kind", "a", "b", "story_a", "story_b", "expected", "predicted", "evidence"]
+    table = pd.DataFrame(rows, columns=columns)
+    if not table.empty:
+        table = table.sort_values(
+            ["kind", "story_a", "story_b", "a", "b"],
+            key=lambda c: c.map(order) if c.name == "kind" else c,
+        ).reset_index(drop=True)
+    return table.head(limit) if limit is not None else table
+
+
 def evaluate_dedupe(eval_set: DedupeEvalSet) -> pd.DataFrame:
     """Precision, recall and F1 per relation over all pairs of the set, plus
     ``linked`` (any relation versus none), ``same_story`` (pairwise: pairs put in

@@ -174,21 +174,40 @@ def eval_group() -> None:
 
 
 @eval_group.command(name="dedupe")
+@click.option(
+    "--errors",
+    "errors",
+    type=int,
+    default=None,
+    metavar="N",
+    help="List the first N errors instead (false merges first, with the evidence that linked them)",
+)
 @output_options
 @handle_errors
-def eval_dedupe(fmt: str) -> dict[str, int]:
-    """Precision and recall of story detection per relation on the labelled set.
+def eval_dedupe(fmt: str, errors: int | None) -> dict[str, int]:
+    """Precision and recall of story detection on the labelled set: pairwise per
+    relation (with F1), linked versus not, pairs in one story, BCubed and the
+    adjusted Rand index of the clustering.
 
     \b
     Example:
-        newsmon eval dedupe --json
+        newsmon eval dedupe
+        newsmon eval dedupe --errors 20
     """
     from importlib import resources
 
-    from newsmon.analysis.evaluation import DEDUPE_EVAL_DIR, dedupe_eval_set, evaluate_dedupe
+    from newsmon.analysis.evaluation import (
+        DEDUPE_EVAL_DIR,
+        dedupe_errors,
+        dedupe_eval_set,
+        evaluate_dedupe,
+    )
 
     root = resources.files("newsmon") / DEDUPE_EVAL_DIR
-    table = evaluate_dedupe(dedupe_eval_set(lambda name: (root / name).read_text("utf-8")))
+    eval_set = dedupe_eval_set(lambda name: (root / name).read_text("utf-8"))
+    if errors is not None:
+        return {"rows": echo_frame(dedupe_errors(eval_set, errors), fmt)}
+    table = evaluate_dedupe(eval_set)
     return {"rows": echo_frame(table.reset_index(), fmt)}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from importlib import resources
 
 import pytest
@@ -17,6 +18,7 @@ from newsmon.analysis.evaluation import (
     DedupeEvalSet,
     adjusted_rand_index,
     bcubed,
+    dedupe_errors,
     dedupe_eval_set,
     evaluate_dedupe,
 )
@@ -148,16 +150,23 @@ def test_the_set_is_ten_times_the_first(eval_set):
         assert case in notes, case
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured on the 419-document set: same-story precision 0.08, recall 0.98, "
-    "ARI 0.09 -- plans of one template still link through the titles their standard "
-    "section cites; see the set's README",
-)
 def test_full_set_floors(full_table):
+    """The floors of the whole set: pairwise same-story precision 0.98 and recall
+    0.95, adjusted Rand index 0.95 (all measured at 1.0 when pinned, on 548
+    documents)."""
     row = full_table.loc["same_story"]
-    assert row["precision"] >= 0.98 and row["recall"] >= 0.95
-    assert full_table.loc["ari", "f1"] >= 0.95
+    assert row["precision"] >= 0.98 and row["recall"] >= 0.95, full_table.to_string()
+    assert full_table.loc["ari", "f1"] >= 0.95, full_table.to_string()
+    assert full_table.loc["bcubed", "f1"] >= 0.95, full_table.to_string()
+
+
+@pytest.mark.parametrize("relation", [*RELATIONS, "linked"])
+def test_full_set_relations_stay_above_their_floors(full_table, relation):
+    """Per relation on the whole set (pairs labelled from how their texts were made
+    and the definitions of analysis.stories): all measured at 1.0 when pinned."""
+    row = full_table.loc[relation]
+    assert row["support"] > 0
+    assert row["precision"] >= 0.95 and row["recall"] >= 0.95, full_table.to_string()
 
 
 @pytest.mark.parametrize("relation", list(FLOORS))
@@ -167,3 +176,43 @@ def test_precision_and_recall_stay_above_their_floors(table, relation):
     assert row["support"] > 0
     assert row["precision"] >= precision_floor, table.to_string()
     assert row["recall"] >= recall_floor, table.to_string()
+
+
+def _tiny_set(stories: dict[str, str], texts: dict[str, str]) -> DedupeEvalSet:
+    records = tuple(
+        {"id": k, "text": t, "site": "sina", "kind": "article"} for k, t in texts.items()
+    )
+    return DedupeEvalSet(records=records, labels={}, stories=stories)
+
+
+def test_errors_list_a_false_merge_with_its_evidence(eval_set):
+    """Two copies of one text labelled as different stories: a false merge, and the
+    evidence that linked them; an unrelated text labelled with one of them: missed."""
+    kepu = next(r for r in eval_set.records if r["id"] == "kepu0")["text"]
+    nio = next(r for r in eval_set.records if r["id"] == "nio0")["text"]
+    tiny = _tiny_set({"x": "one", "y": "two", "z": "one"}, {"x": kepu, "y": kepu, "z": nio})
+    errors = dedupe_errors(tiny)
+    assert list(errors["kind"]) == ["false merge", "missed merge"]
+    merge = errors.iloc[0]
+    assert (merge["a"], merge["b"], merge["predicted"]) == ("x", "y", "duplicate")
+    assert "same normalised text" in merge["evidence"]
+    assert (errors.iloc[1]["a"], errors.iloc[1]["b"]) == ("x", "z")
+    assert len(dedupe_errors(tiny, 1)) == 1
+
+
+def test_the_shipped_set_has_no_errors_left(eval_set):
+    assert dedupe_errors(eval_set).empty
+
+
+def test_cli_eval_dedupe_reports_bcubed_and_ari():
+    from click.testing import CliRunner
+
+    from newsmon.cli import cli
+
+    out = CliRunner().invoke(cli, ["eval", "dedupe", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = {r["relation"]: r for r in json.loads(out.output)}
+    assert {"same_story", "bcubed", "ari", *RELATIONS} <= rows.keys()
+    assert rows["ari"]["f1"] >= 0.95 and "f1" in rows["reprint"]
+    errors = CliRunner().invoke(cli, ["eval", "dedupe", "--errors", "3", "--json"])
+    assert errors.exit_code == 0 and json.loads(errors.output) == []
