@@ -265,7 +265,17 @@ add(
     url=PDF_URL.removesuffix(".pdf") + ".doc",
 )
 for x, y in itertools.combinations(["seed003", "noticepage", "noticepdf", "noticedoc"], 2):
-    rel(x, y, "attachment", "one document: the notice page, its PDF, its DOC")
+    if {x, y} == {"seed003", "noticepage"}:
+        # seed 003 is stored as a document, not as a file of the page: by the definition
+        # of an attachment one of the two must be a file; the page shows the opening
+        rel(
+            x,
+            y,
+            "partial_reprint",
+            "the page shows the opening of the notice seed003 carries whole",
+        )
+    else:
+        rel(x, y, "attachment", "one document: the notice page, its PDF, its DOC")
 for f in ("noticepdf", "noticedoc"):
     rel(f, "seed004", "reprint", "as seed003")
     rel(f, "seed000", "partial_reprint", "as seed003")
@@ -850,6 +860,82 @@ for key, story, name, title, url in [
     by_id[key] = with_text(docs[-1])
     BASES[key] = (by_id[key], story)
 
+# real texts labelled in the extraction set (its pages come from public repositories,
+# see ../extract_eval/MANIFEST.tsv), and texts taken from public repositories for this
+# set (sources/, see sources/MANIFEST.tsv): cleaned bodies of the Chinese Web Content
+# Extraction Dataset and ground-truth bodies of magic-html's article benchmark
+EXTRACT = {
+    r["id"]: r for r in json.loads((DATA / "extract_eval" / "labels.json").read_text("utf-8"))
+}
+CWCED = json.loads((OUT / "sources" / "cwced_subset.json").read_text("utf-8"))
+CWCED.update(json.loads((OUT / "sources" / "magic_html_subset.json").read_text("utf-8")))
+EXTRACT_SITES = {
+    "sina": "sina",
+    "thepaper": "thepaper",
+    "qq": "qq",
+    "gmw": "gmw",
+    "caijing": "caijing",
+    "newscn": "xinhua",
+    "people": "people",
+    "netease": "netease",
+    "guancha": "guancha",
+    "youth": "youth",
+    "chinacom": "chinacom",
+    "ifeng": "ifeng",
+    "yndaily": "unknown",
+    "cmse": "government",
+    "xinhuanet": "xinhua",
+}
+
+
+def extract_record(name):
+    """(text, title, published_at, url, site, note) of a page of the extraction set."""
+    r = EXTRACT[name]
+    text = "\n".join(p for p in display_text(r["body"]).split("\n") if p.strip())
+    when = None
+    if r.get("time"):
+        local = datetime.fromisoformat(r["time"].replace(" ", "T"))
+        when = (local - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    site = EXTRACT_SITES.get(name.split("_")[0], "unknown")
+    note = f"extract_eval/{r['page']}: real page of the extraction set, its labelled body"
+    return text, r["title"], when, r["url"], site, note
+
+
+def cwced_record(key):
+    r = CWCED[key]
+    text = "\n".join(p.strip() for p in display_text(r["content"]).split("\n") if p.strip())
+    when = None
+    m = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+(\d{1,2}):(\d{2}))?", r["date"])
+    if m:
+        y, mo, d, h, mi = (int(g) if g else 0 for g in m.groups())
+        when = (datetime(y, mo, d, h, mi) - timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    what = "cleaned body" if key.startswith("cwced/") else "ground-truth body"
+    note = f"sources/{key}: {what} of a real page ({r['source_repo']} {r['source_path']})"
+    return text, r["title"], when, r["url"], r["site"], note
+
+
+NEW_BASES = [
+    # (base id, story, where the text is)
+    ("power0", "power", ("cwced", "cwced/ecbe8d49-c640-4a08-b46d-f8b795f836ba")),
+    ("autoshow0", "autoshow", ("cwced", "cwced/8baa71e3-7cfa-4850-bb54-c6db4e0c3b70")),
+    ("skii0", "skii", ("cwced", "cwced/33a95b71-b49b-42c1-9c0a-ab8e3feba3cf")),
+    ("potato0", "potato", ("cwced", "cwced/3e1af229-5b3e-4cfc-82b2-481f37d7adf7")),
+    ("kirin0", "kirin", ("extract", "sina_2019_kirin990")),
+    ("powerbank0", "powerbank", ("extract", "thepaper_2019_power_banks")),
+]
+
+
+def real_record(where):
+    kind, name = where
+    return cwced_record(name) if kind == "cwced" else extract_record(name)
+
+
+for key, story, where in NEW_BASES:
+    text, title, when, url, site, note = real_record(where)
+    add(key, text, story, note, site=site, published_at=when, title=title, url=url)
+    by_id[key] = with_text(docs[-1])
+    BASES[key] = (by_id[key], story)
+
 
 def sentences(p):
     return re.findall(r"[^。！？]*[。！？]|[^。！？]+$", p)
@@ -870,23 +956,41 @@ def widen(text):
     return text.replace("，", ",").replace("。", ".").replace("：", ":")
 
 
+#: a body paragraph (not a title line, heading or signature) has this many characters
+BODY_CHARS = 30
+
+
+def body_paragraphs(ps):
+    return [i for i, p in enumerate(ps) if len(p) >= BODY_CHARS]
+
+
 def section(ps, lo_share, hi_share, rng):
-    """Contiguous paragraphs from about lo_share of the text, covering 25-35% of it."""
-    total = sum(map(len, ps))
+    """Contiguous body paragraphs from about lo_share of the text, covering 25-35% of it
+    (a section of title lines and headings is not a partial reprint of anything)."""
+    body = body_paragraphs(ps)
+    total = sum(len(ps[i]) for i in body)
     acc, start = 0, 0
-    for i, p in enumerate(ps):
+    for k, i in enumerate(body):
         if acc >= lo_share * total:
-            start = i
+            start = k
             break
-        acc += len(p)
+        acc += len(ps[i])
     want = rng.uniform(0.25, 0.35) * total
     keep, got = [], 0
-    for i in range(start, len(ps)):
+    for i in range(body[start], len(ps)):
         keep.append(i)
         got += len(ps[i])
         if got >= want:
             break
     return keep
+
+
+def has_sections(ps):
+    """Whether a text is long enough to have disjoint sections of 25-35%: at least four
+    body paragraphs, none of them more than 35% of the text."""
+    body = body_paragraphs(ps)
+    total = sum(len(ps[i]) for i in body)
+    return len(body) >= 4 and max(len(ps[i]) for i in body) <= 0.35 * total
 
 
 VARIANTS = [
@@ -985,6 +1089,8 @@ for base_id, (base, story) in BASES.items():
         else datetime(2022, 1, 1, tzinfo=UTC)
     )
     for k, (suffix, kind, note) in enumerate(VARIANTS):
+        if kind == "part" and not has_sections(base["text"].split("\n")):
+            continue
         vid = f"{base_id}{suffix}"
         text, kept = make_variant(base, suffix, random.Random(vid))
         when = (t0 + timedelta(hours=2 + k)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -1001,42 +1107,67 @@ for base_id, (base, story) in BASES.items():
         members[base_id].append((vid, kind, frozenset(kept), n))
 
 
+from newsmon.analysis.normalize import matching_text  # noqa: E402
+from newsmon.analysis.shingles import MIN_SHINGLED_CHARS, SHINGLE_SIZE  # noqa: E402
+from newsmon.analysis.stories import DUPLICATE_JACCARD, REPRINT_SIZE_SHARE  # noqa: E402
+
+
+def shingle_set(text):
+    """The text's SHINGLE_SIZE-character shingles of matching text, as a plain set."""
+    m = matching_text(text)
+    if len(m) < MIN_SHINGLED_CHARS:
+        return set()
+    return {m[i : i + SHINGLE_SIZE] for i in range(len(m) - SHINGLE_SIZE + 1)}
+
+
+def strong_relation(tx, ty):
+    """The relation analysis.stories defines between two texts one of which was made
+    from the other (the same text, edited, truncated, or a section of it): duplicate
+    for the same normalised text or Jaccard >= DUPLICATE_JACCARD (a copy under other
+    boilerplate, reordered, in other character forms); otherwise reprint when the
+    smaller has REPRINT_SIZE_SHARE of the larger's shingles, else partial_reprint.
+    Computed here from the two texts with plain sets, not by the system."""
+    mx, my = matching_text(tx), matching_text(ty)
+    if re.sub(r"\W", "", mx) == re.sub(r"\W", "", my):
+        return "duplicate", "the same normalised text"
+    sx, sy = shingle_set(tx), shingle_set(ty)
+    jaccard = len(sx & sy) / max(len(sx | sy), 1)
+    if jaccard >= DUPLICATE_JACCARD:
+        return "duplicate", f"the same text in other forms or boilerplate (Jaccard {jaccard:.2f})"
+    small, large = sorted((len(sx), len(sy)))
+    if small >= REPRINT_SIZE_SHARE * large:
+        return (
+            "reprint",
+            f"the same text edited, truncated or re-boilerplated ({small / large:.2f} of the other's size)",
+        )
+    return "partial_reprint", f"a part of the other ({small / large:.2f} of its size)"
+
+
 def label_pair(x, y):
-    (_, kx, px, _n), (_, ky, py, _) = x, y
+    (ix, kx, px, _n), (iy, ky, py, _) = x, y
     if "part" in (kx, ky):
-        if kx == ky == "part":
-            if px == py:
-                return "reprint", "the same section"
+        if kx == ky == "part" and px != py:
             return (
                 ("none", "disjoint sections of one text")
                 if not (px & py)
                 else ("any", "overlapping sections")
             )
         part, other = (px, py) if kx == "part" else (py, px)
-        return (
-            ("partial_reprint", "a section and a text containing it")
-            if part <= other
-            else ("any", "a section partly outside a truncation")
-        )
-    if {kx, ky} <= {"base", "same"}:
-        return "duplicate", "the same text in other character forms"
-    return "reprint", "the same text, edited, truncated or under other boilerplate"
+        if not part <= other:
+            return "any", "a section partly outside a truncation"
+        (pid, oid) = (ix, iy) if kx == "part" else (iy, ix)
+        sp, so = shingle_set(by_id[pid]["text"]), shingle_set(by_id[oid]["text"])
+        if len(sp & so) < 0.8 * len(sp):
+            return "any", "a section whose sentences the other partly deleted"
+    return strong_relation(by_id[ix]["text"], by_id[iy]["text"])
 
 
 for ms in members.values():
+    for vid, *_ in ms:
+        by_id.setdefault(vid, with_text(next(d for d in docs if d["id"] == vid)))
     for x, y in itertools.combinations(ms, 2):
         relation, why = label_pair(x, y)
         rel(x[0], y[0], relation, why)
-# pairs of the sections that are one text in two forms
-for base_id in members:
-    for a, b in (("p1", "p1b"), ("p2", "p2w")):
-        pairs[:] = [p for p in pairs if {p[0], p[1]} != {base_id + a, base_id + b}]
-        rel(
-            base_id + a,
-            base_id + b,
-            "reprint" if a == "p1" else "duplicate",
-            "one section, other header or other character forms",
-        )
 # the hand-made records of the first set against the generated variants: story scored, relation not
 old_family = {
     "kepu0": ["kepu1", "kepu2", "kepu3", "kepu4", "kepu5"],
@@ -1054,117 +1185,143 @@ for base_id, olds in old_family.items():
             rel(old, vid, "any", "hand-made record of the first set against a generated variant")
 
 # ---------------------------------------------------------------- hard negatives
-first_sentences = []
-for base_id, (base, story) in BASES.items():
-    p = next(x for x in base["text"].split("\n") if len(x) > 30)
-    end = p.find("。")
-    first_sentences.append(
-        (base_id, story, base["title"][:20], p[: end + 1] if 0 < end < 120 else p[:80])
-    )
-
-notice_ids = []
-for i, (base_id, _story, subject, _sentence) in enumerate(first_sentences[:12]):
-    title = f"{subject}工作方案"
-    nid = f"notice{i:02d}"
-    text = "\n".join(
-        [
-            f"上海市人民政府办公厅关于印发《{title}》的通知",
-            "各区人民政府，市政府各委、办、局：",
-            f"经市政府同意，现将《{title}》印发给你们，请认真按照执行。",
-            BASES[base_id][0]["title"] + "。",
-            "上海市人民政府办公厅",
-            f"2023年{1 + i % 12}月{10 + i}日",
-        ]
-    )
-    add(
-        nid,
-        text,
-        nid,
-        f"a notice of the Shanghai general office in its real form (title, salutation, cover sentence, signature, date; seeds/003's cover letter), its one line of its own the title of {base_id}: hard negative, one office, another subject",
-        site="shanghai_gov",
-        kind="document",
-        document_date=f"2023-{1 + i % 12:02d}-{10 + i:02d}",
-        title=f"上海市人民政府办公厅关于印发《{title}》的通知",
-        url=f"https://www.shanghai.gov.cn/nw12344/2023/{nid}.html",
-    )
-    notice_ids.append((nid, base_id))
-for a, b in itertools.combinations([n for n, _ in notice_ids], 2):
-    rel(
-        a, b, "none", "notices of one office on different subjects: only the cover letter is shared"
-    )
-for nid, base_id in notice_ids:
-    rel(nid, base_id + "l", "any", "the variant's lead repeats the title the notice names")
-    if BASES[base_id][0]["title"][:12] in BASES[base_id][0]["text"]:
-        for vid, *_ in members[base_id]:
-            rel(nid, vid, "any", "the text opens with the title the notice names")
-for k, (nid, _) in enumerate(notice_ids[:3]):
-    o = OUTLETS[k]
-    rid = f"{nid}r"
-    text = "\n".join(
-        [
-            f"来源：{o}",
-            by_id_text := (OUT / "texts" / f"{nid}.txt").read_text("utf-8").strip(),
-            f"（本文来源：{o}）",
-        ]
-    )
-    add(
-        rid,
-        text,
-        nid,
-        f"{nid} reprinted by {o} with its header and footer: a reprint of a templated notice",
-        site="unknown",
-        published_at=f"2023-0{1 + k}-2{k}T03:00:00Z",
-        title=f"上海发布{nid}",
-        url=f"https://news.example.com/{rid}.html",
-    )
-    rel(nid, rid, "reprint", "the notice under another boilerplate")
-    for other, _ in notice_ids:
-        if other != nid:
-            rel(rid, other, "none", "a reprint of one notice against another notice of the office")
-
+# Plans written to one template: each has its own content -- the three longest
+# paragraphs of a real text used nowhere else in the set -- and the metaverse plan's
+# 保障措施 section (seeds/003). Each is issued by a notice of the Shanghai general
+# office in its real form (seeds/003's cover letter): title, salutation, cover
+# sentence naming the plan, signature, date, the plan itself an attachment.
 safeguards = []
 lines = recs["003"][0].split("\n")
 start = next(i for i, ln in enumerate(lines) if ln.endswith("四、保障措施"))
 safeguards = lines[start : start + 11]
-plan_ids = []
-for i, (base_id, _story, subject, _sentence) in enumerate(first_sentences[:12]):
-    pid = f"plan{i:02d}"
+PLAN_POOL = [
+    # (topic of the plan, where its own paragraphs come from)
+    ("载人航天科普宣传", ("extract", "cmse_2012_press_conference")),
+    ("促进婴幼儿照护服务发展", ("extract", "chinacom_2024_hohhot_childcare")),
+    ("青少年心理健康服务", ("extract", "people_2024_youth_mental_health")),
+    ("培育发展新经济", ("extract", "ifeng_2020_changchun")),
+    ("绿色制造体系建设", ("extract", "yndaily_2022_green_manufacturing")),
+    ("春季学期开学疫情防控", ("extract", "people_2022_jiangsu_schools")),
+    ("农机信息化建设", ("extract", "xinhuanet_2005_farm_machinery")),
+    ("稳经济一揽子政策落实", ("extract", "ifeng_2022_stabilise_economy")),
+    ("文旅融合发展", ("extract", "chinacom_2024_gubei_water_town")),
+    ("空间科学实验推广", ("extract", "gmw_2024_space_fish")),
+    ("安宁疗护服务发展", ("cwced", "cwced/c4d032a1-45cd-4c77-a84e-90e2f8895039")),
+    ("重大项目建设提速", ("cwced", "cwced/36efbc69-53dd-4d58-9e67-0353e2a1a7ec")),
+]
+plan_ids, notice_ids = [], []
+for i, (topic, where) in enumerate(PLAN_POOL):
+    pid, nid = f"plan{i:02d}", f"notice{i:02d}"
+    own_text, _title, _when, _url, _site, own_note = real_record(where)
     rng_i = random.Random(pid)
-    ps = sorted(BASES[base_id][0]["text"].split("\n"), key=len, reverse=True)[:3]
-    text = "\n".join(
-        [
-            f"{subject}三年行动方案",
-            "一、总体要求",
-            *ps,
-            *safeguards[: rng_i.randint(6, len(safeguards))],
-        ]
-    )
+    own = sorted(own_text.split("\n"), key=len, reverse=True)[:3]
+    title = f"上海市{topic}三年行动方案（2023—2025年）"
     add(
         pid,
-        text,
+        "\n".join([title, "一、总体要求", *own, *safeguards[: rng_i.randint(6, len(safeguards))]]),
         pid,
-        f"a plan in the standard form: the three longest paragraphs of {base_id} as its own content, then the metaverse plan's 保障措施 section (seeds/003, 6 to 11 of its paragraphs): hard negative, one template",
+        f"a plan in the standard form: its own three paragraphs (the longest of {own_note.split(':')[0]}, used nowhere else in the set), then the metaverse plan's 保障措施 section (seeds/003, 6 to 11 of its paragraphs): hard negative, one template",
         site="government",
         kind="document",
-        document_date=f"2023-03-{1 + i:02d}",
-        title=f"{subject}三年行动方案",
+        document_date=f"2023-{1 + i:02d}-05",
+        title=title,
     )
-    plan_ids.append((pid, base_id))
-for a, b in itertools.combinations([p for p, _ in plan_ids], 2):
-    rel(
-        a,
-        b,
-        "none",
-        "plans written to one template: only the standard safeguards section is shared",
+    notice_title = f"上海市人民政府办公厅关于印发《{title}》的通知"
+    add(
+        nid,
+        "\n".join(
+            [
+                notice_title,
+                "各区人民政府，市政府各委、办、局：",
+                f"经市政府同意，现将《{title}》印发给你们，请认真按照执行。",
+                "上海市人民政府办公厅",
+                f"2023年{1 + i}月{10 + i}日",
+            ]
+        ),
+        pid,
+        f"the notice page issuing {pid} in the general office's real form (title, salutation, cover sentence, signature, date; seeds/003's cover letter), the plan an attachment: hard negative, one office, another subject",
+        site="shanghai_gov",
+        kind="document",
+        document_date=f"2023-{1 + i:02d}-{10 + i:02d}",
+        title=notice_title,
+        url=f"https://www.shanghai.gov.cn/nw12344/2023/{nid}.html",
     )
-for pid, base_id in plan_ids:
-    for vid, *_ in members[base_id]:
-        rel(pid, vid, "any", "the plan's own paragraph comes from this text")
-    for nid, nb in notice_ids:
-        if nb == base_id:
-            rel(pid, nid, "any", "both name the subject of one text")
+    rel(pid, nid, "related", "the notice cites the plan it issues by its title")
+    plan_ids.append(pid)
+    notice_ids.append(nid)
+for group, why in (
+    (plan_ids, "plans written to one template: only the standard safeguards section is shared"),
+    (notice_ids, "notices of one office on different subjects: only the cover letter is shared"),
+):
+    for a, b in itertools.combinations(group, 2):
+        rel(a, b, "none", why)
+for pid, nid in itertools.product(plan_ids, notice_ids):
+    if pid[4:] != nid[6:]:
+        rel(pid, nid, "none", "a notice issuing another plan of the template")
+for k, nid in enumerate(notice_ids[:3]):
+    o = OUTLETS[k]
+    rid = f"{nid}r"
+    add(
+        rid,
+        "\n".join(
+            [
+                f"来源：{o}",
+                (OUT / "texts" / f"{nid}.txt").read_text("utf-8").strip(),
+                f"（本文来源：{o}）",
+            ]
+        ),
+        plan_ids[k],
+        f"{nid} reprinted by {o} with its header and footer: a reprint of a templated notice",
+        site="unknown",
+        published_at=f"2023-{1 + k:02d}-{11 + k:02d}T03:00:00Z",
+        title=f"上海发布{nid}",
+        url=f"https://news.example.com/{rid}.html",
+    )
+    rel(nid, rid, "reprint", "the notice under another boilerplate")
+    rel(plan_ids[k], rid, "commentary", "the media reprint cites the plan by its title")
+    for other in (*notice_ids, *plan_ids):
+        if other not in (nid, plan_ids[k]):
+            rel(rid, other, "none", "a reprint of one notice against another notice or plan")
+for pid in (*plan_ids, *notice_ids):
     for f in ("seed003", "seed004", "noticepdf", "noticedoc", "noticepage"):
-        rel(pid, f, "none", "a plan reusing the seed plan's safeguards section")
+        rel(pid, f, "none", "a plan or notice of the template of the seed notice")
+
+# real articles on the topics of others, each its own story: same-topic hard negatives
+# (two commentaries on "overcapacity" a day apart, trade, macro figures, Hyundai in
+# China next to the auto-show family, public health next to the plans' subjects)
+SINGLES = [
+    ("overcap0", ("extract", "qq_2024_overcapacity")),
+    ("protect0", ("extract", "gmw_2024_protectionism")),
+    ("tradewar0", ("extract", "guancha_2019_trade_war")),
+    ("cpi0", ("extract", "caijing_2024_cpi")),
+    ("xinjiang0", ("extract", "newscn_2024_li_qiang_xinjiang")),
+    ("henan0", ("extract", "people_2024_henan")),
+    ("covid0", ("extract", "netease_2020_covid_controls")),
+    ("eldercare0", ("extract", "youth_2024_elderly_care_major")),
+    ("parking0", ("extract", "netease_2024_parking_fee")),
+    ("hyundai0", ("cwced", "cwced/6820ebe7-83ad-4876-babc-dcc92bf7d2df")),
+    ("ccer0", ("cwced", "cwced/b4c2eccd-f73b-4c8f-b70e-f0dbfeba0d72")),
+    ("director0", ("cwced", "cwced/f51248cc-bb27-49ba-a159-975795c3ea11")),
+    ("toilets0", ("cwced", "cwced/aefcf136-f592-4e95-b376-81cbd144684b")),
+    ("nike0", ("cwced", "cwced/5acac71b-e2db-4e33-8e2f-9d6844f165fd")),
+    ("foreigntrade0", ("cwced", "magic_html/e25d0dd87c529dc7")),
+    ("fed0", ("cwced", "magic_html/2dd9425ba67be652")),
+    ("haikui0", ("cwced", "magic_html/39ab22e747cb77c1")),
+    ("sinofrench0", ("cwced", "magic_html/e751800204690e10")),
+    ("tourismday0", ("cwced", "magic_html/9af148c8013298ff")),
+]
+for key, where in SINGLES:
+    text, title, when, url, site, note = real_record(where)
+    add(
+        key,
+        text,
+        key,
+        note + "; a story of its own among others on its topic",
+        site=site,
+        published_at=when,
+        title=title,
+        url=url,
+    )
 
 flash_ids = []
 fr = random.Random(7)
@@ -1202,6 +1359,7 @@ for i, fid in enumerate(flash_ids[:3]):
             rel(cid, other, "none", "a copy of one flash against another of the template")
 
 bases = list(BASES)
+quoted = {}  # roundup -> the stories it quotes
 rr = random.Random(11)
 for k in range(4):
     x, y = rr.sample(bases, 2)
@@ -1219,6 +1377,14 @@ for k in range(4):
     for base_id in (x, y):
         for vid, *_ in members[base_id]:
             rel(rid, vid, "any", "a roundup quoting this story")
+        for old in old_family.get(base_id, ()):
+            rel(rid, old, "any", "a roundup quoting this story")
+    quoted[rid] = {x, y}
+# roundups quoting one story share its text: any relation between them is defensible
+quoted["roundup1"], quoted["roundup2"] = {"rail0", "trial0"}, {"tram0", "bonds0"}
+for a, b in itertools.combinations(sorted(quoted), 2):
+    if quoted[a] & quoted[b]:
+        rel(a, b, "any", "two roundups quoting one story")
 
 cols = [
     "id",
