@@ -690,6 +690,7 @@ class _Study:
     bench_intraday: dict[str, np.ndarray]
     has_bars: np.ndarray
     no_bars: list[str | None]
+    labels: np.ndarray  # each session as YYYY-MM-DD
 
 
 def _study(
@@ -724,6 +725,7 @@ def _study(
         bench_intraday=bench_intraday,
         has_bars=has_bars,
         no_bars=no_bars,
+        labels=np.asarray(panel.sessions.strftime("%Y-%m-%d"), dtype=object),
     )
 
 
@@ -790,7 +792,9 @@ def _gap_note(
     label = f"{name} [{span[0]}, {span[1]}]"
     if window.outside[k]:
         return f"{label} reaches outside the price data"
-    day = [_fmt_day(panel.sessions[p + d]) for d in range(span[0], span[1] + 1)]
+    if not window.bench_gap[k] and not window.gaps[k].any():
+        return None
+    day = list(study.labels[p + span[0] : p + span[1] + 1])
     if window.bench_gap[k]:
         missing = [
             day[i]
@@ -975,6 +979,36 @@ def reaction_columns(windows: Mapping[str, tuple[int, int]] = DEFAULT_WINDOWS) -
 REACTION_COLUMNS = reaction_columns()
 
 
+def _sector_figures(study: _Study, windows: Mapping[str, tuple[int, int]]) -> dict[str, np.ndarray]:
+    """Every sector figure of every event at once (arrays over events)."""
+    panel, est = study.panel, study.est
+    weights = panel.weights
+    out: dict[str, np.ndarray] = {}
+    rows = np.where(study.p0 >= 0, study.p0, 0)
+    day0 = np.where((study.p0 >= 0)[:, None], panel.member[rows], np.nan)
+    out["sector_return"], out["n_members_with_data"] = _weighted_mean(day0, weights)
+    out["benchmark_return"] = np.where(study.p0 >= 0, panel.bench[rows], np.nan)
+    for name in windows:
+        w = study.windows[name]
+        value, n = _weighted_mean(w.car, weights)
+        have = ~np.isnan(w.car)
+        bmp = (n >= MIN_CROSS_SECTION) & (est.ok | ~have).all(axis=1)
+        t_bmp, _ = _cross_t(np.where(have, w.scar, np.nan))
+        t_cs, _ = _cross_t(w.car)
+        out[name], out[f"n_{name}"] = value, n
+        out[f"t_{name}"] = np.where(bmp, t_bmp, t_cs)
+        out[f"bmp_{name}"] = bmp
+        out[f"mm_{name}"], out[f"mm_n_{name}"] = _weighted_mean(
+            np.where(est.ok, w.mm, np.nan), weights
+        )
+        out[f"mm_t_{name}"], _ = _cross_t(np.where(est.ok, w.mm_scar, np.nan))
+    for name in INTRADAY_WINDOWS:
+        value, n = _weighted_mean(study.intraday[name], weights)
+        out[name] = value - study.bench_intraday[name]
+        out[f"n_{name}"] = n
+    return out
+
+
 def _sector_rows(
     study: _Study,
     windows: Mapping[str, tuple[int, int]],
@@ -986,6 +1020,9 @@ def _sector_rows(
     tickers = np.array(panel.tickers, dtype=object)
     weights = panel.weights
     equal = bool(len(weights)) and np.allclose(weights, weights[0])
+    fig = _sector_figures(study, windows)
+    est_days = study.est.n.tolist()
+    limits_up, limits_down = study.limits["up"], study.limits["down"]
     rows = []
     for k, event in enumerate(study.events):
         p = int(study.p0[k])
@@ -998,19 +1035,15 @@ def _sector_rows(
             "event_time": event.get("event_time"),
             "event_session": session,
             "n_members": len(panel.tickers),
+            "n_members_with_data": int(fig["n_members_with_data"][k]),
+            "sector_return": float(fig["sector_return"][k]),
+            "benchmark_return": float(fig["benchmark_return"][k]),
         }
         if p < 0:
             notes.append(f"day 0 ({_fmt_day(session)}) is not a session in the price data")
-            row.update(n_members_with_data=0, sector_return=np.nan, benchmark_return=np.nan)
             day0_returns = np.full(len(tickers), np.nan)
         else:
             day0_returns = panel.member[p]
-            value, n = _weighted_mean(day0_returns[None, :], weights)
-            row.update(
-                n_members_with_data=int(n[0]),
-                sector_return=float(value[0]),
-                benchmark_return=float(panel.bench[p]),
-            )
             missing = list(tickers[np.isnan(day0_returns)])
             if missing:
                 notes.append(
@@ -1021,63 +1054,60 @@ def _sector_rows(
                 notes.append(f"benchmark {panel.benchmark} has no return on day 0")
         action_notes, found = _action_notes(actions, panel.tickers, panel.sessions, p, PATH_DAYS)
         notes += action_notes
-        est_ok = study.est.ok[k]
         for name, span in windows.items():
-            w = study.windows[name]
-            car = w.car[k]
-            value, n = _weighted_mean(car[None, :], weights)
-            row[name] = float(value[0])
-            have = ~np.isnan(car)
-            row[f"n_{name}"] = int(n[0])
-            if int(n[0]) >= MIN_CROSS_SECTION and est_ok[have].all():
-                t, _ = _cross_t(w.scar[k][None, :])
-                test = TEST_BMP
-            else:
-                t, _ = _cross_t(car[None, :])
-                test = TEST_CROSS_SECTION
-            row[f"t_{name}"] = float(t[0])
-            row[f"test_{name}"] = test if np.isfinite(t[0]) else None
-            mm_vals = np.where(est_ok, w.mm[k], np.nan)
-            mm_value, mm_n = _weighted_mean(mm_vals[None, :], weights)
-            mm_t, _ = _cross_t(np.where(est_ok, w.mm_scar[k], np.nan)[None, :])
-            row[f"mm_{name}"] = float(mm_value[0])
-            row[f"mm_t_{name}"] = float(mm_t[0])
-            row[f"mm_n_{name}"] = int(mm_n[0])
-            gap = _gap_note(name, span, w, k, study, int(n[0]))
+            n = int(fig[f"n_{name}"][k])
+            t = float(fig[f"t_{name}"][k])
+            row[name] = float(fig[name][k])
+            row[f"t_{name}"] = t
+            row[f"test_{name}"] = (
+                (TEST_BMP if fig[f"bmp_{name}"][k] else TEST_CROSS_SECTION)
+                if np.isfinite(t)
+                else None
+            )
+            row[f"n_{name}"] = n
+            row[f"mm_{name}"] = float(fig[f"mm_{name}"][k])
+            row[f"mm_t_{name}"] = float(fig[f"mm_t_{name}"][k])
+            row[f"mm_n_{name}"] = int(fig[f"mm_n_{name}"][k])
+            gap = _gap_note(name, span, study.windows[name], k, study, n)
             if gap:
                 notes.append(gap)
-            if p >= 0 and not np.isfinite(t[0]) and int(n[0]) > 0 and not gap:
+            if p >= 0 and not np.isfinite(t) and n > 0 and not gap:
                 notes.append(
-                    f"t_{name}: {int(n[0])} member(s) with the whole window; a cross-sectional test "
+                    f"t_{name}: {n} member(s) with the whole window; a cross-sectional test "
                     f"needs {MIN_CROSS_SECTION}"
                 )
         if not equal and len(weights):
             notes.append("the tests weigh members equally; the CARs use the sector's weights")
-        row["est_members"] = list(tickers[est_ok])
-        row["est_days"] = {t: int(d) for t, d in zip(panel.tickers, study.est.n[k], strict=True)}
+        row["est_members"] = list(tickers[study.est.ok[k]])
+        row["est_days"] = dict(zip(panel.tickers, est_days[k], strict=True))
         est_note = _estimation_note(study, k, estimation, min_estimation_days)
         if est_note:
             notes.append(est_note)
-        row.update(_intraday_figures(study, k))
+        for name in INTRADAY_WINDOWS:
+            row[name] = float(fig[name][k])
+        row["n_intraday"] = int(max(fig[f"n_{name}"][k] for name in INTRADAY_WINDOWS))
         notes += _intraday_notes(study, k)
-        row["limit_up"] = list(tickers[study.limits["up"][k]])
-        row["limit_down"] = list(tickers[study.limits["down"][k]])
+        row["limit_up"] = list(tickers[limits_up[k]])
+        row["limit_down"] = list(tickers[limits_down[k]])
         notes += _limit_note(study, k)
         row["corporate_actions"] = found
-        ar0 = day0_returns - (panel.bench[p] if p >= 0 else np.nan)
+        bench0 = panel.bench[p] if p >= 0 else np.nan
         row["members"] = [
             {
-                "ticker": str(t),
-                "return0": float(day0_returns[j]),
-                "ar0": float(ar0[j]),
-                "est_days": int(study.est.n[k, j]),
-                "limit": "up"
-                if study.limits["up"][k, j]
-                else "down"
-                if study.limits["down"][k, j]
-                else None,
+                "ticker": t,
+                "return0": r,
+                "ar0": r - bench0,
+                "est_days": d,
+                "limit": "up" if up else "down" if down else None,
             }
-            for j, t in enumerate(tickers)
+            for t, r, d, up, down in zip(
+                panel.tickers,
+                day0_returns.tolist(),
+                est_days[k],
+                limits_up[k].tolist(),
+                limits_down[k].tolist(),
+                strict=True,
+            )
         ]
         row["notes"] = notes
         rows.append(row)
