@@ -63,7 +63,7 @@ def analyze(state: State, as_json: bool) -> None:
 @pass_state
 @handle_errors
 def stories(state: State, day: str | None, fmt: str) -> dict[str, int]:
-    """List stories: first publication (Asia/Shanghai), first site, reach, official origin.
+    """List stories: first publication (Asia/Shanghai), first outlet, reach, official origin.
 
     \b
     Example:
@@ -80,6 +80,7 @@ def stories(state: State, day: str | None, fmt: str) -> dict[str, int]:
             "first_published_at",
             "first_published_shanghai",
             "first_site",
+            "first_site_name",
             "n_articles",
             "n_sites",
             "title",
@@ -89,7 +90,7 @@ def stories(state: State, day: str | None, fmt: str) -> dict[str, int]:
         table=[
             "id",
             "first_published_shanghai",
-            "first_site",
+            "first_site_name",
             "n_articles",
             "n_sites",
             "title",
@@ -106,7 +107,7 @@ def stories(state: State, day: str | None, fmt: str) -> dict[str, int]:
 @pass_state
 @handle_errors
 def story(state: State, story_id: str, fmt: str) -> dict[str, int]:
-    """One story's spread: every article with site, Asia/Shanghai time, role and scores.
+    """One story's spread: every article with its outlet, Asia/Shanghai time, role and scores.
 
     \b
     Example:
@@ -124,7 +125,8 @@ def story(state: State, story_id: str, fmt: str) -> dict[str, int]:
     if fmt == "table":
         click.echo(f"story {s['id']}: {s['title']}")
         click.echo(
-            f"first published {shanghai(s['first_published_at'])} Asia/Shanghai by {s['first_site']}; "
+            f"first published {shanghai(s['first_published_at'])} Asia/Shanghai by "
+            f"{s.get('first_site_name') or s['first_site']}; "
             f"{s['n_articles']} articles on {s['n_sites']} sites"
         )
         click.echo("")
@@ -136,6 +138,9 @@ def story(state: State, story_id: str, fmt: str) -> dict[str, int]:
             "published_at",
             "published_shanghai",
             "site",
+            "outlet",
+            "outlet_name",
+            "source_outlet",
             "kind",
             "role",
             "novelty",
@@ -149,7 +154,7 @@ def story(state: State, story_id: str, fmt: str) -> dict[str, int]:
         ],
         table=[
             "published_shanghai",
-            "site",
+            "outlet_name",
             "role",
             "novelty",
             "score",
@@ -213,40 +218,60 @@ def eval_dedupe(fmt: str, errors: int | None) -> dict[str, int]:
 
 @click.group(cls=NewsmonGroup)
 def prices() -> None:
-    """Daily prices: fetch from the configured provider, or import recorded files.
+    """Daily prices and minute bars: fetch from the configured provider, or import files.
 
     \b
     Example:
         newsmon prices update
+        newsmon prices update --interval 1m
         newsmon prices import data/market/*.csv
     """
 
 
 @prices.command(name="update")
+@click.option(
+    "--interval",
+    type=click.Choice(["1d", "1m", "2m", "5m", "15m", "30m", "60m", "90m"]),
+    default="1d",
+    show_default=True,
+    help="1d: daily prices (raw and adjusted). 1m, 5m, ...: minute bars of each story's "
+    "event session from Yahoo, which serves 1m bars for the last 30 days (at most 7 days "
+    "a request) and 2m-90m bars for the last 60 days; older sessions are named, not fetched",
+)
 @json_option
 @pass_state
 @handle_errors
-def prices_update(state: State, as_json: bool) -> None:
-    """Fetch daily prices of every sector member and benchmark around the stored stories.
+def prices_update(state: State, interval: str, as_json: bool) -> None:
+    """Fetch prices of every sector member, benchmark and named company around the stored stories.
 
-    What is stored already is not fetched again; a ticker with no data is named.
+    Daily prices come from the configured provider (raw and adjusted rows; what is
+    stored already is not fetched again). Minute bars (--interval 1m or 5m) come from
+    Yahoo for each story's event session within Yahoo's lookback: 1m bars for the last
+    30 days, 7 days a request; 2m-90m bars for the last 60 days. Older sessions need
+    minute-bar files (newsmon prices import). A ticker with no data is named.
 
     \b
     Example:
         newsmon prices update
+        newsmon prices update --interval 1m
     """
     from newsmon.pipeline import update_prices
     from newsmon.progress import Progress
 
     with Progress("prices update") as progress:
-        progress.set_stage(f"fetching from {state.config['prices.provider']}")
-        result = update_prices(state.db(), state.config)
-    if result.get("no_data"):
-        click.echo("no data for: " + ", ".join(result["no_data"]), err=True)
+        source = state.config["prices.provider"] if interval == "1d" else "yfinance"
+        progress.set_stage(f"fetching {interval} from {source}")
+        result = update_prices(state.db(), state.config, interval=interval)
+    for key, words in (("no_data", "no data for"), ("no_bars", "no minute bars for")):
+        if result.get(key):
+            click.echo(f"{words}: " + ", ".join(result[key]), err=True)
     if as_json:
         echo_json(result)
     else:
-        line = "prices: {tickers} tickers fetched, {new} new, {updated} updated, {unchanged} unchanged daily bars"
+        if interval == "1d":
+            line = "prices: {tickers} tickers fetched, {new} new, {updated} updated, {unchanged} unchanged daily bars"
+        else:
+            line = "prices: {tickers} tickers x {sessions} sessions, {new} new, {updated} updated, {unchanged} unchanged minute bars"
         click.echo(line.format(**result) + (f" ({result['note']})" if result.get("note") else ""))
     write_result(result)
 
@@ -257,21 +282,24 @@ def prices_update(state: State, as_json: bool) -> None:
 @pass_state
 @handle_errors
 def prices_import(state: State, paths: tuple[str, ...], as_json: bool) -> None:
-    """Import recorded daily prices (akshare, baostock, tushare, Choice, Yahoo CSV, samleon layouts).
+    """Import recorded daily prices (akshare, baostock, tushare, Choice, Yahoo CSV, samleon
+    layouts; raw and adjusted) and minute bars (yfinance's intraday CSV, tushare stk_mins).
 
     \b
     Example:
         newsmon prices import newsmon/data/market/*.csv
+        newsmon prices import newsmon/data/market/intraday/*.csv
     """
     from newsmon.pipeline import import_prices
     from newsmon.progress import Progress
 
     db = state.db()
-    result = {"files": 0, "new": 0, "updated": 0, "unchanged": 0, "issues": [], "errors": []}
+    counted = ("files", "new", "updated", "unchanged", "bars_new", "bars_updated", "bars_unchanged")
+    result = {**dict.fromkeys(counted, 0), "issues": [], "errors": []}
     with Progress("prices import", total=len(paths), unit="files") as progress:
         for path in paths:
             one = import_prices(db, [path])
-            for key in ("files", "new", "updated", "unchanged"):
+            for key in counted:
                 result[key] += one[key]
             result["issues"] += one["issues"]
             result["errors"] += one["errors"]
@@ -283,14 +311,17 @@ def prices_import(state: State, paths: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         echo_json(result)
     else:
-        click.echo(
-            "imported {files} files: {new} new, {updated} updated, {unchanged} unchanged daily bars".format(
-                **result
-            )
+        line = (
+            "imported {files} files: {new} new, {updated} updated, {unchanged} unchanged daily bars"
         )
+        if result["bars_new"] or result["bars_updated"] or result["bars_unchanged"]:
+            line += (
+                "; {bars_new} new, {bars_updated} updated, {bars_unchanged} unchanged minute bars"
+            )
+        click.echo(line.format(**result))
     write_result(
         {
-            **{k: result[k] for k in ("files", "new", "updated", "unchanged")},
+            **{k: result[k] for k in counted},
             "issues": len(result["issues"]),
             "failed": len(result["errors"]),
         }
@@ -311,7 +342,7 @@ def react(state: State, day: str | None, as_json: bool) -> None:
     Example:
         newsmon react --date 2022-07-08
     """
-    from newsmon.pipeline import compute_reactions, tag_articles
+    from newsmon.pipeline import compute_reactions, reactions_line, tag_articles
 
     db = state.db()
     tag_articles(db, state.config)
@@ -319,11 +350,7 @@ def react(state: State, day: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(result)
     else:
-        click.echo(
-            "reactions: {rows} story x sector rows ({missing} without prices)".format(
-                **{"rows": 0, "missing": 0, **result}
-            )
-        )
+        click.echo(reactions_line(result))
     write_result(result)
 
 
@@ -336,26 +363,50 @@ REACTION_TABLE_FORMATS = {
     "t_ar0": fixed(2),
     "notes": joined,
 }
+#: how the named stocks' table shows each figure
+STOCK_TABLE_FORMATS = {
+    **{c: percent for c in ("return0", "benchmark_return", "ar_day0", "car_0_1", "car_0_3")},
+    **{c: percent for c in ("ar_5m", "ar_15m", "ar_30m", "ar_60m", "ar_close")},
+    "t_ar0": fixed(2),
+    "limit_up_price": fixed(2),
+    "limit_down_price": fixed(2),
+    "limit_up": lambda v: "limit-up" if v else "",
+    "limit_down": lambda v: "limit-down" if v else "",
+    "notes": joined,
+}
 
 
 @click.command()
 @click.option("--date", "day", type=DATE, help="Event session (trading day)")
 @click.option("--story", "story_id", metavar="ID", help="One story")
+@click.option(
+    "--stocks",
+    is_flag=True,
+    help="The companies the stories name, each with its own day-0 move and limit flags",
+)
 @output_options
 @pass_state
 @handle_errors
-def reactions(state: State, day: str | None, story_id: str | None, fmt: str) -> dict[str, int]:
-    """Sector reactions: return, benchmark, abnormal return, CARs, drift, t, members with data.
+def reactions(
+    state: State, day: str | None, story_id: str | None, stocks: bool, fmt: str
+) -> dict[str, int]:
+    """Sector reactions: return, benchmark, abnormal return, CARs, drift, the test and its
+    statistic, members with data; with --stocks, each named company's own reaction.
 
     Returns are simple daily returns as fractions (0.05 = +5%) in --json, --csv and
-    --nl; the table shows them as percent. event_time is the story's first
-    publication (UTC, and Asia/Shanghai in event_time_shanghai).
+    --nl; the table shows them as percent. t_ar0 is the day-0 abnormal return's test
+    statistic, test names it (BMP, cross-sectional t, or for a stock a time-series t).
+    event_time is the story's first publication (UTC, and Asia/Shanghai in
+    event_time_shanghai). Limit-up and limit-down follow the exchange's rule on the
+    raw closes (previous close x (1 +- limit), rounded to the fen).
 
     \b
     Example:
         newsmon reactions --date 2022-07-08
-        newsmon reactions --json
+        newsmon reactions --date 2022-07-08 --stocks --json
     """
+    if stocks:
+        return _stock_reactions(state, day, story_id, fmt)
     with state.library() as m:
         frame = add_shanghai(m.reactions(date=day, story=story_id), "event_time")
     frame["members"] = [
@@ -374,6 +425,14 @@ def reactions(state: State, day: str | None, story_id: str | None, fmt: str) -> 
         "car_0_3",
         "pre_drift",
         "t_ar0",
+        "test",
+        "mm_ar0",
+        "mm_t_ar0",
+        "ar_5m",
+        "ar_15m",
+        "ar_30m",
+        "ar_60m",
+        "ar_close",
         "n_members",
         "n_members_with_data",
         "benchmark",
@@ -391,6 +450,7 @@ def reactions(state: State, day: str | None, story_id: str | None, fmt: str) -> 
         "car_0_3",
         "pre_drift",
         "t_ar0",
+        "test",
         "members",
         "notes",
     ]
@@ -399,6 +459,57 @@ def reactions(state: State, day: str | None, story_id: str | None, fmt: str) -> 
         "event_time_shanghai": lambda v: v.strftime("%Y-%m-%d %H:%M"),
     }
     return {"rows": echo_frame(frame, fmt, columns, table=table, formats=formats)}
+
+
+def _stock_reactions(state: State, day: str | None, story_id: str | None, fmt: str) -> dict:
+    """``reactions --stocks``: the named companies' own reactions."""
+    with state.library() as m:
+        frame = add_shanghai(m.stock_reactions(date=day, story=story_id), "event_time")
+    columns = [
+        "story_id",
+        "ticker",
+        "name",
+        "event_time",
+        "event_time_shanghai",
+        "event_session",
+        "prev_close",
+        "close",
+        "return0",
+        "benchmark_return",
+        "ar_day0",
+        "car_0_1",
+        "car_0_3",
+        "pre_drift",
+        "t_ar0",
+        "test",
+        "limit_up",
+        "limit_down",
+        "limit_up_price",
+        "limit_down_price",
+        "ar_5m",
+        "ar_15m",
+        "ar_30m",
+        "ar_60m",
+        "ar_close",
+        "benchmark",
+        "notes",
+        "figures",
+    ]
+    table = [
+        "story_id",
+        "ticker",
+        "name",
+        "return0",
+        "ar_day0",
+        "car_0_1",
+        "t_ar0",
+        "limit_up",
+        "limit_down",
+        "limit_up_price",
+        "ar_30m",
+        "notes",
+    ]
+    return {"rows": echo_frame(frame, fmt, columns, table=table, formats=STOCK_TABLE_FORMATS)}
 
 
 @click.command()

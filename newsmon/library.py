@@ -6,7 +6,8 @@
     ...     day.set_index("sector")["ar_day0"]
 
 The command line's listings (stories, story, reactions, search, stats) are these
-frames printed. Column types:
+frames printed; ``stock_reactions()`` gives the companies a story names with their own
+day-0 moves and limit flags, ``bars()`` the stored minute bars. Column types:
 - moments (``*_at``, ``event_time``) are ``datetime64[ns, UTC]``; convert with
   ``.dt.tz_convert("Asia/Shanghai")`` to read them as Chinese readers did;
 - days (``document_date``, ``event_session``, a price's ``date``) are
@@ -50,6 +51,7 @@ STORY_COLUMNS = (
     "id",
     "first_published_at",
     "first_site",
+    "first_site_name",
     "n_articles",
     "n_sites",
     "title",
@@ -61,6 +63,9 @@ MEMBER_COLUMNS = (
     "article_id",
     "published_at",
     "site",
+    "outlet",
+    "outlet_name",
+    "source_outlet",
     "kind",
     "role",
     "novelty",
@@ -83,6 +88,11 @@ REACTION_FIGURES = {
     "t_ar0": "t_ar0",
     "mm_ar0": "mm_ar0",
     "mm_t_ar0": "mm_t_ar0",
+    "ar_5m": "ar_5m",
+    "ar_15m": "ar_15m",
+    "ar_30m": "ar_30m",
+    "ar_60m": "ar_60m",
+    "ar_close": "ar_close",
 }
 REACTION_COLUMNS = (
     "story_id",
@@ -91,8 +101,43 @@ REACTION_COLUMNS = (
     "event_time",
     "event_session",
     *REACTION_FIGURES,
+    "test",
     "n_members",
     "n_members_with_data",
+    "benchmark",
+    "notes",
+    "story_title",
+    "figures",
+)
+#: a named stock's reaction column -> its key in the stored figures
+STOCK_FIGURES = {
+    "return0": "return0",
+    "benchmark_return": "benchmark_return",
+    "ar_day0": "ar0",
+    "car_0_1": "car_0_1",
+    "car_0_3": "car_0_3",
+    "pre_drift": "car_m3_m1",
+    "t_ar0": "t_ar0",
+    "prev_close": "prev_close",
+    "close": "close",
+    "limit_up_price": "limit_up_price",
+    "limit_down_price": "limit_down_price",
+    "ar_5m": "ar_5m",
+    "ar_15m": "ar_15m",
+    "ar_30m": "ar_30m",
+    "ar_60m": "ar_60m",
+    "ar_close": "ar_close",
+}
+STOCK_REACTION_COLUMNS = (
+    "story_id",
+    "ticker",
+    "name",
+    "event_time",
+    "event_session",
+    *STOCK_FIGURES,
+    "test",
+    "limit_up",
+    "limit_down",
     "benchmark",
     "notes",
     "story_title",
@@ -109,23 +154,35 @@ PRICE_COLUMNS = (
     "amount",
     "adjusted",
     "source",
+    "adj_factor",
 )
+BAR_COLUMNS = ("ticker", "ts", "interval", "open", "high", "low", "close", "volume", "source")
 SEARCH_COLUMNS = ("id", "site", "published_at", "title", "snippet")
 COUNT_COLUMNS = ("day_shanghai", "site", "articles")
 
-_MOMENTS = {"published_at", "first_published_at", "first_seen_at", "updated_at", "event_time"}
+_MOMENTS = {
+    "published_at",
+    "first_published_at",
+    "first_seen_at",
+    "updated_at",
+    "event_time",
+    "ts",
+}
 _DAYS = {"document_date", "event_session", "date", "day_shanghai"}
 _FLOATS = {
     "novelty",
     "score",
     *REACTION_FIGURES,
+    *STOCK_FIGURES,
     "open",
     "high",
     "low",
     "close",
     "volume",
     "amount",
+    "adj_factor",
 }
+_BOOLS = {"limit_up", "limit_down"}
 _INTS = {"n_articles", "n_sites", "n_members", "n_members_with_data", "articles"}
 
 
@@ -152,6 +209,8 @@ def _frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame
             frame[c] = pd.Categorical(frame[c], categories=[*ROLES, *extra])
         elif c == "official_origin":
             frame[c] = frame[c].astype(bool)
+        elif c in _BOOLS:
+            frame[c] = frame[c].astype("boolean")
     return frame
 
 
@@ -275,6 +334,7 @@ class Newsmon:
                     "event_time": r.get("event_time"),
                     "event_session": r.get("event_session"),
                     **{col: f.get(key) for col, key in REACTION_FIGURES.items()},
+                    "test": f.get("test_ar0"),
                     "n_members": f.get("n_members"),
                     "n_members_with_data": f.get("n_members_with_data"),
                     "benchmark": f.get("benchmark"),
@@ -284,6 +344,37 @@ class Newsmon:
                 }
             )
         return _frame(rows, REACTION_COLUMNS)
+
+    def stock_reactions(self, date: Any = None, story: str | None = None) -> pd.DataFrame:
+        """The companies the stories name (stock tags at or above the confidence
+        threshold), each with its own reaction: the day-0 return (``return0``) and
+        abnormal return (``ar_day0``), the windows, ``t_ar0`` (a time-series t on the
+        stock's own estimation window, named in ``test``), limit-up / limit-down by the
+        exchange's rule with the limit prices, and the minute windows (NaN without bars).
+        """
+        from newsmon.db.analysis import load_stock_reactions
+
+        rows = []
+        for r in load_stock_reactions(self.db, story_id=story, day_shanghai=_day_text(date)):
+            f = r["figures"]
+            rows.append(
+                {
+                    "story_id": r["story_id"],
+                    "ticker": r["ticker"],
+                    "name": r.get("name"),
+                    "event_time": r.get("event_time"),
+                    "event_session": r.get("event_session"),
+                    **{col: f.get(key) for col, key in STOCK_FIGURES.items()},
+                    "test": f.get("test"),
+                    "limit_up": f.get("limit_up"),
+                    "limit_down": f.get("limit_down"),
+                    "benchmark": f.get("benchmark"),
+                    "notes": list(f.get("notes") or []),
+                    "story_title": r.get("story_title"),
+                    "figures": f,
+                }
+            )
+        return _frame(rows, STOCK_REACTION_COLUMNS)
 
     # ------------------------------------------------------------ prices
 
@@ -307,6 +398,23 @@ class Newsmon:
             if r["adjusted"] == adjusted
         ]
         return _frame(rows, PRICE_COLUMNS)
+
+    def bars(
+        self,
+        tickers: str | list[str] | None = None,
+        start: Any = None,
+        end: Any = None,
+        *,
+        interval: str | None = None,
+    ) -> pd.DataFrame:
+        """Stored minute bars (``ts`` the bar's start, UTC) of these tickers (all when None)
+        starting from start (inclusive) to end (exclusive); moments as for articles."""
+        from newsmon.db.analysis import load_bars
+
+        if isinstance(tickers, str):
+            tickers = [tickers]
+        rows = load_bars(self.db, tickers, _utc_text(start), _utc_text(end), interval)
+        return _frame(rows, BAR_COLUMNS)
 
     # ------------------------------------------------------------ search and counts
 

@@ -111,13 +111,25 @@ def analyze(
             **out["tags"]
         )
     )
+    from newsmon.holidays import pick_up_notices
+
+    # a crawled State Council holiday notice extends the calendar before anything aligns
+    out["calendar"] = pick_up_notices(db)
+    if out["calendar"]:
+        years = ", ".join(str(n.get("year", "?")) for n in out["calendar"])
+        echo(f"calendar: {len(out['calendar'])} holiday notices read ({years})")
     out["reactions"] = compute_reactions(db, config, day=day, taxonomy=taxonomy)
-    echo(
-        "reactions: {rows} story x sector rows ({missing} without prices)".format(
-            **out["reactions"]
-        )
-    )
+    echo(reactions_line(out["reactions"]))
     return out
+
+
+def reactions_line(counts: dict[str, Any]) -> str:
+    """compute_reactions' counts as one line for people."""
+    line = "reactions: {rows} story x sector rows, {stocks} named stocks ({missing} without prices)"
+    text = line.format(**{"rows": 0, "stocks": 0, "missing": 0, **counts})
+    if counts.get("provisional"):
+        text += f"; {counts['provisional']} stories aligned provisionally (holidays not known yet)"
+    return text
 
 
 def refresh_after_store(
@@ -279,20 +291,41 @@ def tag_articles(
 
 # ---------------------------------------------------------------- prices
 
+#: a story's stock tag at or above this relevance (its best article's confidence) gets
+#: its own reaction row: named in a title, a lead or the body, not a generic word
+STOCK_REACTION_MIN_CONFIDENCE = 30
+#: intervals ``update_prices`` fetches: daily, or minute bars from Yahoo
+PRICE_INTERVALS = ("1d", "1m", "2m", "5m", "15m", "30m", "60m", "90m")
+
 
 def import_prices(db: Database, paths: list[str]) -> dict[str, Any]:
-    """Recorded price files (any layout analysis.prices knows) into the prices table."""
-    from newsmon.analysis.prices import ISSUES_ATTR, price_rows
-    from newsmon.db.analysis import save_prices
-    from newsmon.providers import read_price_file
+    """Recorded price files into the database: daily files (any layout analysis.prices
+    knows, every kind of adjustment) into prices, minute-bar files into bars."""
+    from newsmon.analysis.prices import ISSUES_ATTR, bar_rows, price_rows
+    from newsmon.db.analysis import save_bars, save_prices
+    from newsmon.providers import is_bar_file, read_bar_file, read_price_file
 
-    totals = {"files": 0, "new": 0, "updated": 0, "unchanged": 0}
+    totals = {
+        "files": 0,
+        "new": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "bars_new": 0,
+        "bars_updated": 0,
+        "bars_unchanged": 0,
+    }
     issues: list[str] = []
     errors: list[str] = []
     for path in paths:
         try:
+            if is_bar_file(path):
+                counts = save_bars(db, bar_rows(read_bar_file(path)))
+                totals["files"] += 1
+                for k in ("new", "updated", "unchanged"):
+                    totals[f"bars_{k}"] += counts[k]
+                continue
             frame = read_price_file(path)
-        except ValueError as exc:
+        except (ValueError, OSError) as exc:
             errors.append(f"{path}: {exc}")
             continue
         counts = save_prices(db, price_rows(frame))
@@ -306,40 +339,80 @@ def import_prices(db: Database, paths: list[str]) -> dict[str, Any]:
     return {**totals, "issues": issues, "errors": errors}
 
 
-def price_frame(db: Database, tickers: list[str] | None = None, adjusted: str = "none"):
-    """Stored daily prices as the canonical frame of analysis.prices (one adjustment)."""
+def price_frame(db: Database, tickers: list[str] | None = None, adjusted: str | None = "none"):
+    """Stored daily prices as the canonical frame of analysis.prices: one adjustment, or
+    every kind (``adjusted=None``: what ``adjusted_returns`` takes)."""
     from newsmon.analysis.prices import prices_from_rows
     from newsmon.db.analysis import load_prices
 
     return prices_from_rows(load_prices(db, tickers), adjusted)
 
 
+def named_stocks(db: Database) -> list[str]:
+    """The A-share tickers the stories name (stock tags at or above
+    ``STOCK_REACTION_MIN_CONFIDENCE``), sorted."""
+    from newsmon.analysis.reaction import stock_events
+    from newsmon.db.analysis import load_stories, load_tags
+
+    found = set()
+    for s in load_stories(db):
+        rows = stock_events(
+            s["id"],
+            load_tags(db, story_id=s["id"]),
+            event_session=None,
+            event_time=None,
+            min_confidence=STOCK_REACTION_MIN_CONFIDENCE,
+        )
+        found.update(r["ticker"] for r in rows)
+    return sorted(found)
+
+
 def wanted_tickers(db: Database, config: Any) -> list[str]:
-    """Every sector member and benchmark of the (synced) taxonomy, sorted."""
+    """Every sector member and benchmark of the (synced) taxonomy and every company the
+    stories name, sorted."""
     from newsmon.analysis.tagging import taxonomy_tickers
 
-    return taxonomy_tickers(sync_sectors(db, config), config["prices.benchmark"])
+    tickers = taxonomy_tickers(sync_sectors(db, config), config["prices.benchmark"])
+    return sorted(set(tickers) | set(named_stocks(db)))
+
+
+def _provider(config: Any, provider: Any) -> Any:
+    from newsmon.providers import CSVProvider, YFinanceProvider
+
+    if provider is not None:
+        return provider
+    if config["prices.provider"] == "csv":
+        # every kind of adjustment: returns come from an adjusted series where one exists
+        return CSVProvider(list(config["prices.csv_paths"]), adjusted=None)
+    return YFinanceProvider()
 
 
 def update_prices(
-    db: Database, config: Any, provider: Any = None, *, lookback_days: int = 200
+    db: Database,
+    config: Any,
+    provider: Any = None,
+    *,
+    lookback_days: int = 200,
+    interval: str = "1d",
 ) -> dict[str, Any]:
-    """Fetch daily prices of every sector member and benchmark around the stories' events.
+    """Fetch prices of every sector member, benchmark and named company around the stories.
 
-    The window runs from ``lookback_days`` before the earliest story to today (or 20
-    days after the latest story); what is stored already is not fetched again.
+    Daily (``interval="1d"``): from ``lookback_days`` before the earliest story to today
+    (or 20 days after the latest story); raw and adjusted rows, what is stored already
+    is not fetched again. Minute bars (``"1m"``, ``"5m"``, ...): the event session of
+    every story Yahoo still keeps bars for (``YAHOO_INTRADAY_LIMITS``); the others are
+    named in ``too_old``, and a ValueError says so when none is left.
     """
+    if interval not in PRICE_INTERVALS:
+        raise ValueError(f"interval {interval!r} is not one of {', '.join(PRICE_INTERVALS)}")
+    if interval != "1d":
+        return update_bars(db, config, provider, interval=interval)
     import datetime as dt
 
     from newsmon.analysis.prices import price_rows
     from newsmon.db.analysis import load_stories, price_coverage, save_prices
-    from newsmon.providers import CSVProvider, YFinanceProvider
 
-    if provider is None:
-        if config["prices.provider"] == "csv":
-            provider = CSVProvider(list(config["prices.csv_paths"]))
-        else:
-            provider = YFinanceProvider()
+    provider = _provider(config, provider)
     times = [s["first_published_at"] for s in load_stories(db) if s.get("first_published_at")]
     if not times:
         return {
@@ -368,7 +441,141 @@ def update_prices(
     return {"tickers": len(todo), **counts, "no_data": missing}
 
 
+def _event_sessions(db: Database, config: Any) -> dict[str, Any]:
+    """story id -> its event session (a Timestamp), for the stories that align."""
+    from newsmon.analysis.calendar import CalendarRangeError, align_event
+    from newsmon.db.analysis import load_stories
+    from newsmon.holidays import known_holidays
+
+    closed, years = known_holidays(db, config)
+    out = {}
+    for s in load_stories(db):
+        if not s.get("first_published_at"):
+            continue
+        try:
+            out[s["id"]] = align_event(
+                s["first_published_at"], extra_holidays=closed, known_years=years
+            ).session
+        except CalendarRangeError:
+            continue
+    return out
+
+
+def update_bars(
+    db: Database, config: Any, provider: Any = None, *, interval: str = "1m"
+) -> dict[str, Any]:
+    """Minute bars of every wanted ticker for each story's event session, from Yahoo.
+
+    Yahoo keeps 1m bars 30 days (7 days a request) and 2m-90m bars 60 days: a session
+    older than that is listed in ``too_old``; with nothing left to fetch, a ValueError
+    says why. A ticker Yahoo answers with no bars (no trading that day) is named in
+    ``no_bars``, not an error.
+    """
+    import pandas as pd
+
+    from newsmon.analysis.prices import ISSUES_ATTR, bar_rows
+    from newsmon.db.analysis import save_bars
+    from newsmon.providers import (
+        INTRADAY_MAX_AGE_DAYS,
+        YAHOO_INTRADAY_LIMITS,
+        IntradayNotSupported,
+        YFinanceProvider,
+    )
+
+    if interval not in INTRADAY_MAX_AGE_DAYS:
+        raise ValueError(f"{interval!r} is not an intraday interval ({YAHOO_INTRADAY_LIMITS})")
+    provider = provider if provider is not None else YFinanceProvider()
+    sessions = sorted(set(_event_sessions(db, config).values()))
+    if not sessions:
+        return {
+            "sessions": 0,
+            "tickers": 0,
+            "new": 0,
+            "updated": 0,
+            "unchanged": 0,
+            "note": "no stories with a publication time",
+        }
+    now = provider.now() if hasattr(provider, "now") else pd.Timestamp.now(tz="UTC")
+    max_age = pd.Timedelta(days=INTRADAY_MAX_AGE_DAYS[interval])
+    fresh, too_old = [], []
+    for day in sessions:
+        opens = pd.Timestamp(f"{day:%Y-%m-%d} 09:30", tz="Asia/Shanghai").tz_convert("UTC")
+        (fresh if now - opens <= max_age else too_old).append(day)
+    old_days = [f"{d:%Y-%m-%d}" for d in too_old]
+    shown = ", ".join(old_days[-5:]) + (
+        f" and {len(old_days) - 5} older" if len(old_days) > 5 else ""
+    )
+    if not fresh:
+        raise ValueError(
+            f"no story's event session is recent enough for {interval} bars from Yahoo "
+            f"({YAHOO_INTRADAY_LIMITS}); the sessions are {shown}. Import minute-bar "
+            "files for older days with `newsmon prices import`"
+        )
+    tickers = wanted_tickers(db, config)
+    totals = {"new": 0, "updated": 0, "unchanged": 0}
+    no_bars: set[str] = set()
+    for day in fresh:
+        start = pd.Timestamp(f"{day:%Y-%m-%d} 09:15", tz="Asia/Shanghai")
+        end = pd.Timestamp(f"{day:%Y-%m-%d} 15:01", tz="Asia/Shanghai")
+        try:
+            bars = provider.fetch_intraday(tickers, start, end, interval)
+        except IntradayNotSupported as exc:
+            raise ValueError(
+                f'{exc}: minute bars come from Yahoo (prices.provider = "yfinance") or from '
+                "minute-bar files (`newsmon prices import`)"
+            ) from exc
+        counts = save_bars(db, bar_rows(bars))
+        for k in totals:
+            totals[k] += counts[k]
+        no_bars.update(
+            i["ticker"] for i in bars.attrs.get(ISSUES_ATTR, []) if i.get("kind") == "no_bars"
+        )
+    out: dict[str, Any] = {
+        "interval": interval,
+        "sessions": len(fresh),
+        "tickers": len(tickers),
+        **totals,
+        "no_bars": sorted(no_bars),
+    }
+    if old_days:
+        out["too_old"] = old_days
+        out["note"] = f"{len(old_days)} sessions older than Yahoo keeps {interval} bars: {shown}"
+    return out
+
+
 # ---------------------------------------------------------------- reactions
+
+
+def _session_grid(cal: Any, prices: Any, event_days: list[Any]):
+    """The exchange's sessions from the first price to the last price or event session."""
+    import pandas as pd
+
+    first = max(prices["date"].min(), cal.first_session)
+    last = min(max([prices["date"].max(), *event_days]), cal.last_session)
+    return pd.DatetimeIndex(cal.sessions_in_range(first, last))
+
+
+def _bars_for(db: Database, sessions: list[Any]):
+    """Stored minute bars of the event sessions, or None."""
+    import pandas as pd
+
+    from newsmon.analysis.prices import bars_from_rows
+    from newsmon.db.analysis import load_bars
+
+    if not sessions:
+        return None
+    start = pd.Timestamp(f"{min(sessions):%Y-%m-%d}", tz="Asia/Shanghai").tz_convert("UTC")
+    end = pd.Timestamp(f"{max(sessions):%Y-%m-%d}", tz="Asia/Shanghai") + pd.Timedelta(days=1)
+    rows = load_bars(
+        db,
+        start=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        end=end.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    if not rows:
+        return None
+    bars = bars_from_rows(rows)
+    days = set(bars["ts"].dt.tz_convert("Asia/Shanghai").dt.normalize().dt.tz_localize(None))
+    return bars if days & {pd.Timestamp(d) for d in sessions} else None
 
 
 def compute_reactions(
@@ -377,61 +584,114 @@ def compute_reactions(
     *,
     day: str | None = None,
     taxonomy: dict[str, dict[str, Any]] | None = None,
+    story_ids: list[str] | None = None,
 ) -> dict[str, int]:
-    """The event study for every story x tagged sector whose prices are stored."""
-    import pandas as pd
+    """The event study for every story x tagged sector, and every company a story names,
+    whose prices are stored (one story set by ``story_ids``, one session by ``day``).
 
-    from newsmon.analysis.calendar import CalendarRangeError, align_event_time, event_session
-    from newsmon.analysis.prices import daily_returns
-    from newsmon.analysis.reaction import has_price_data, reaction_events, reaction_records
-    from newsmon.db.analysis import load_stories, load_tags, replace_reactions, update_story_meta
+    Times align on the XSHG calendar with the holidays known from stored State Council
+    notices and the configuration (``newsmon.holidays.known_holidays``); relative days
+    are that calendar's sessions. Past the known holidays the alignment is provisional
+    and every reaction row of the story says so; a time the calendar cannot align at
+    all is a note on the story (``meta.reaction_error``), never an exception.
+    """
+    from newsmon.analysis.calendar import CalendarRangeError, align_event, exchange_calendar
+    from newsmon.analysis.prices import CORPORATE_ACTIONS_ATTR, adjusted_returns, raw_closes
+    from newsmon.analysis.reaction import (
+        has_price_data,
+        reaction_events,
+        reaction_records,
+        stock_events,
+        stock_records,
+    )
+    from newsmon.db.analysis import (
+        load_stories,
+        load_tags,
+        replace_reactions,
+        replace_stock_reactions,
+        update_story_meta,
+    )
+    from newsmon.holidays import known_holidays
 
     taxonomy = taxonomy if taxonomy is not None else sync_sectors(db, config)
-    holidays = list(config["reaction.extra_holidays"])
-    prices = price_frame(db)
-    counts = {"rows": 0, "missing": 0, "stories": 0}
+    closed, years = known_holidays(db, config)
+    prices = price_frame(db, adjusted=None)
+    counts = {"rows": 0, "missing": 0, "stories": 0, "stocks": 0, "provisional": 0}
     if prices.empty:
         return counts
-    returns = daily_returns(prices)
-    events = []
+    wanted = None if story_ids is None else set(story_ids)
+    events, stocks, done = [], [], []
+    provisional: dict[str, str] = {}
     for s in load_stories(db):
-        if not s.get("first_published_at"):
+        if not s.get("first_published_at") or (wanted is not None and s["id"] not in wanted):
             continue
         try:
-            aligned = align_event_time(s["first_published_at"], extra_holidays=holidays)
-            session = event_session(s["first_published_at"], extra_holidays=holidays)
+            aligned = align_event(s["first_published_at"], extra_holidays=closed, known_years=years)
         except CalendarRangeError as exc:
             counts["missing"] += 1
             replace_reactions(db, s["id"], [])
+            replace_stock_reactions(db, s["id"], [])
             update_story_meta(db, s["id"], {"reaction_error": str(exc)})
             continue
-        if day and session.strftime("%Y-%m-%d") != day:
+        if day and aligned.session.strftime("%Y-%m-%d") != day:
             continue
+        if (s.get("meta") or {}).get("reaction_error"):
+            update_story_meta(db, s["id"], {"reaction_error": None})
+        if aligned.provisional:
+            provisional[s["id"]] = aligned.note
+        tags = load_tags(db, story_id=s["id"])
+        where = {"event_session": aligned.session, "event_time": aligned.time}
         events += reaction_events(
-            s["id"],
-            load_tags(db, story_id=s["id"]),
-            taxonomy,
-            event_session=session,
-            event_time=aligned,
-            min_relevance=REACTION_MIN_RELEVANCE,
+            s["id"], tags, taxonomy, min_relevance=REACTION_MIN_RELEVANCE, **where
         )
+        stocks += stock_events(s["id"], tags, min_confidence=STOCK_REACTION_MIN_CONFIDENCE, **where)
+        done.append(s["id"])
+    import pandas as pd
+
+    days = sorted({e["event_session"] for e in events + stocks})
+    sessions = _session_grid(exchange_calendar(closed, years), prices, days)
+    returns = adjusted_returns(prices, sessions)
+    closes = raw_closes(prices, sessions)
+    bars = _bars_for(db, days)
+    study = {
+        "closes": closes,
+        "bars": bars,
+        "sessions": sessions,
+        "estimation": (config["reaction.estimation_start"], config["reaction.estimation_end"]),
+        "min_estimation_days": int(config["reaction.min_estimation_days"]),
+    }
     records = reaction_records(
         pd.DataFrame(events),
         returns,
         taxonomy,
         default_benchmark=config["prices.benchmark"],
-        estimation=(config["reaction.estimation_start"], config["reaction.estimation_end"]),
-        min_estimation_days=int(config["reaction.min_estimation_days"]),
+        **study,
     )
-    by_story: dict[str, list[dict[str, Any]]] = {}
+    stock_rows = stock_records(
+        pd.DataFrame(stocks), returns, benchmark=config["prices.benchmark"], **study
+    )
+    by_story: dict[str, list[dict[str, Any]]] = {sid: [] for sid in done}
+    stocks_by_story: dict[str, list[dict[str, Any]]] = {sid: [] for sid in done}
     for record in records:
         if not has_price_data(record["figures"]):
             counts["missing"] += 1
-        by_story.setdefault(record.pop("story_id"), []).append(record)
+        by_story[record.pop("story_id")].append(record)
         counts["rows"] += 1
-    for story_id, rows in by_story.items():
-        replace_reactions(db, story_id, rows)
-        counts["stories"] += 1
+    for record in stock_rows:
+        stocks_by_story[record.pop("story_id")].append(record)
+        counts["stocks"] += 1
+    for story_id in done:
+        note = provisional.get(story_id)
+        if note:
+            counts["provisional"] += 1
+            for record in by_story[story_id] + stocks_by_story[story_id]:
+                record["figures"]["notes"] = [note, *record["figures"].get("notes", [])]
+                record["figures"]["provisional"] = True
+        replace_reactions(db, story_id, by_story[story_id])
+        replace_stock_reactions(db, story_id, stocks_by_story[story_id])
+        if by_story[story_id] or stocks_by_story[story_id]:
+            counts["stories"] += 1
+    counts["corporate_actions"] = len(returns.attrs.get(CORPORATE_ACTIONS_ATTR, []))
     return counts
 
 
