@@ -416,3 +416,9 @@ def m009_adjustment_factors_and_stock_reactions(db: Database) -> None:
         pk=("story_id", "ticker"),
     )
     db["stock_reactions"].create_index(["event_session"])
+
+
+@migrations()
+def m010_raw_pages_by_article(db: Database) -> None:
+    # re-extraction reads each article's newest archived response
+    db["raw_pages"].create_index(["article_id", "id"])

@@ -275,6 +275,7 @@ COMMAND_MODULES = (
     "newsmon.cli_ops",
     "newsmon.cli_calendar",
     "newsmon.cli_eval",
+    "newsmon.cli_reextract",
 )
 _register_commands()
 
