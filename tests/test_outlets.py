@@ -153,3 +153,30 @@ def test_stored_stories_name_outlets(tmp_path):
     names = {m["outlet_name"] for m in load_story_members(db, story["id"])}
     assert {"IT之家", "新浪财经"} <= names
     assert "新浪财经" in story["meta"]["site_names"]
+
+
+def test_stories_and_story_commands_name_outlets(tmp_path):
+    """newsmon stories and newsmon story --json give the outlets' display names."""
+    import json
+
+    from click.testing import CliRunner
+
+    from newsmon.cli import cli
+
+    path = tmp_path / "o.db"
+    db = connect(path)
+    import_files(db, SEEDS)
+    update_stories(db)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["--db", str(path), "stories", "--json"])
+    assert listed.exit_code == 0, listed.output
+    (row,) = json.loads(listed.output)
+    assert (row["first_site"], row["first_site_name"]) == ("ithome", "IT之家")
+    shown = runner.invoke(cli, ["--db", str(path), "story", row["id"], "--json"])
+    assert shown.exit_code == 0, shown.output
+    members = json.loads(shown.output)
+    assert {m["outlet_name"] for m in members} >= {"IT之家", "新浪财经"}
+    ithome = next(m for m in members if m["site"] == "ithome")
+    assert (ithome["outlet"], ithome["outlet_name"]) == ("ithome", "IT之家")
+    table = runner.invoke(cli, ["--db", str(path), "story", row["id"]])
+    assert "by IT之家;" in table.output and "新浪财经" in table.output
