@@ -93,3 +93,12 @@ def same_site(url: str | None, other: str | None) -> bool:
     """Whether two URLs are on the same registrable domain."""
     a, b = registrable_domain(url), registrable_domain(other)
     return bool(a) and a == b
+
+
+def canonical_counts(canonical: str | None, page_url: str, allowed_domains) -> bool:
+    """Whether a page's canonical URL may name the document: only when it is on the
+    page's own site (registrable domain) or on the allowed domains. A page elsewhere
+    claiming a stored article's URL must not take that article's place."""
+    if not canonical or canonical == page_url:
+        return True
+    return same_site(canonical, page_url) or url_allowed(canonical, allowed_domains)

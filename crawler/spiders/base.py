@@ -41,9 +41,9 @@ from newsmon.crawler.items import ArticleItem, FailureItem, RawResponse
 from newsmon.crawler.middlewares import NotWanted, OffsiteRedirect, StoredURL
 from newsmon.crawler.urls import (
     absolute,
+    canonical_counts,
     host_of,
     registrable_domain,
-    same_site,
     to_fetch_url,
     to_live_url,
     url_allowed,
@@ -489,9 +489,7 @@ class NewsSpider(scrapy.Spider):
         spider's domains: another one is dropped (the page is stored at its own URL) and
         noted in meta["canonical_ignored"] and missing["canonical_url"]."""
         canonical = record.canonical_url
-        if not canonical or canonical == page_url:
-            return
-        if same_site(canonical, page_url) or url_allowed(canonical, self.live_domains):
+        if canonical_counts(canonical, page_url, self.live_domains):
             return
         record.canonical_url = None
         record.meta["canonical_ignored"] = canonical
