@@ -19,6 +19,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
+from newsmon.crawler.extract.record import LISTING
 from newsmon.crawler.items import ArticleItem, FailureItem
 from newsmon.db import connect
 
@@ -46,7 +47,9 @@ class ValidatePipeline:
     """A record needs a URL and a site; a missing title or text needs a stated reason.
 
     A page a parser could not fully read is kept with what was read: the gap is
-    written into record.missing and logged, never dropped silently.
+    written into record.missing and logged, never dropped silently. A page the
+    parsers recognised as holding several items (kind "listing") is not stored as an
+    article: it is counted (stats newsmon/not_article) and logged with the reason.
     """
 
     def __init__(self, stats):
@@ -62,6 +65,12 @@ class ValidatePipeline:
         record = item.record
         if not record.url:
             raise DropItem("record without a URL")
+        if record.kind == LISTING:
+            # a page holding several items (an archive, a list): never one article
+            reason = record.missing.get("not_article", "the page holds several items")
+            self.stats.inc_value("newsmon/not_article")
+            logger.warning("not stored, not one article: %s: %s", record.url, reason)
+            raise DropItem(f"not one article: {reason}")
         if not record.site:
             record.site = "unknown"
             record.missing.setdefault("site", "no parser recognised the site")
