@@ -91,8 +91,12 @@ def car_chart_png(
 
     Args:
         sectors: ``(label, path)`` pairs; a path is a list of
-            ``{"day": int, "car": float | None}`` with CAR as a fraction (0.05 = 5%).
-            Days outside -5..+5 are ignored; missing or None values leave a gap.
+            ``{"day": int, "car": float | None}`` with CAR as a fraction (0.05 = 5%),
+            as ``analysis.reaction.cumulative_abnormal_path`` makes it: 0 at day -1,
+            where the event window starts, CAR[0, k] at day k >= 0 (the table's
+            windows), minus the drift still to come before. Drawn as given, so the
+            chart agrees with the table. Days outside -5..+5 are ignored; missing or
+            None values leave a gap.
         event_label: text written beside the vertical line at day 0, e.g. the
             Asia/Shanghai time of first publication.
 
@@ -131,6 +135,7 @@ def car_chart_png(
             )
             drawn += 1
         ax.axhline(0, color="#888888", linewidth=0.8)
+        ax.axvline(-1, color="#888888", linestyle=":", linewidth=0.8)  # where every line is 0
         ax.axvline(0, color=_EVENT_COLOUR, linestyle="--", linewidth=1.2)
         ax.annotate(
             event_label,
@@ -146,7 +151,7 @@ def car_chart_png(
         ax.set_xlim(DAYS[0] - 0.3, DAYS[-1] + 0.3)
         ax.set_xticks(list(DAYS))
         ax.set_xlabel("trading days relative to the event session (day 0)")
-        ax.set_ylabel("cumulative abnormal return, %")
+        ax.set_ylabel("CAR from the close before day 0, %")
         ax.grid(True, alpha=0.3)
         if drawn:
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)

@@ -37,12 +37,23 @@ The input, one dict per digest (:class:`Digest`)::
                                  "event_session": "YYYY-MM-DD",
                                  "sector_return", "benchmark", "benchmark_return",
                                  "ar_day0", "car_0_1", "car_0_3", "pre_drift",
-                                 "t_stat", "n_members", "n_members_with_data",
+                                 "t_stat", "test" (its name: BMP, cross-sectional t),
+                                 "n_test", "n_members", "n_members_with_data",
+                                 "intraday": {"ar_5m", ..., "ar_close"}, "n_intraday",
+                                 "limit_up": [ticker], "limit_down": [ticker],
                                  "notes": [str]} | None,   # None: no price data
+                    "relevance_line": str,   # why it is relevant, one line
                     "path": [{"day": int (-5..+5), "car": float | None}]}],
-       "stocks": [{"code", "name", "confidence", "reason"}]
+                                 # car: 0 at day -1, CAR[0, k] at day k >= 0
+       "stocks": [{"code", "name", "confidence", "reason",
+                   "reaction": {"return0", "ar_day0", "t_stat", "test", "limit_up",
+                                "limit_down", "limit_up_price", "limit_down_price",
+                                "intraday": {...}, "notes"} | None}]
      }]
     }
+
+Sectors are shown strongest evidence first: those with a reaction by the |t| of the
+day-0 abnormal return's test, then its |AR|; then the rest by relevance.
 
 Returns, drifts and CARs are fractions (0.0518 is shown as +5.18%). Extra keys are
 ignored, and a missing optional key renders as "–".
@@ -76,11 +87,13 @@ __all__ = [
     "PathPoint",
     "Reaction",
     "SectorRow",
+    "StockReaction",
     "StockRow",
     "Story",
     "TimelineEntry",
     "atom_feed",
     "digest_story",
+    "evidence_strength",
     "evidence_text",
     "first_report",
     "is_web_url",
@@ -88,9 +101,11 @@ __all__ = [
     "rank_score",
     "rank_stories",
     "reaction_view",
+    "relevance_line",
     "render_html",
     "render_markdown",
     "sector_rows",
+    "stock_reaction_view",
     "stock_rows",
     "story_chart_png",
     "timeline_rows",
@@ -134,6 +149,10 @@ class TimelineEntry(TypedDict):
     score: float | None
 
 
+#: the minute windows of a reaction, in the order shown
+INTRADAY_KEYS = ("ar_5m", "ar_15m", "ar_30m", "ar_60m", "ar_close")
+
+
 class Reaction(TypedDict):
     """A sector's event-study figures around the story's event time."""
 
@@ -148,8 +167,30 @@ class Reaction(TypedDict):
     car_0_3: float | None
     pre_drift: float | None
     t_stat: float | None
+    test: NotRequired[str | None]
+    n_test: NotRequired[int | None]
     n_members: int
     n_members_with_data: int
+    intraday: NotRequired[dict[str, float | None]]
+    n_intraday: NotRequired[int | None]
+    limit_up: NotRequired[list[str]]
+    limit_down: NotRequired[list[str]]
+    notes: list[str]
+
+
+class StockReaction(TypedDict):
+    """A named company's own reaction."""
+
+    return0: float | None
+    ar_day0: float | None
+    car_0_1: float | None
+    t_stat: float | None
+    test: str | None
+    limit_up: bool | None
+    limit_down: bool | None
+    limit_up_price: float | None
+    limit_down_price: float | None
+    intraday: dict[str, float | None]
     notes: list[str]
 
 
@@ -168,6 +209,7 @@ class SectorRow(TypedDict):
     name_zh: str
     relevance: float | None
     evidence: str
+    relevance_line: NotRequired[str]
     reaction: Reaction | None
     path: list[PathPoint]
 
@@ -179,6 +221,7 @@ class StockRow(TypedDict):
     name: str | None
     confidence: float | None
     reason: str
+    reaction: NotRequired[StockReaction | None]
 
 
 class Story(TypedDict):
@@ -259,8 +302,35 @@ def reaction_view(reaction: Mapping[str, Any]) -> Reaction | None:
         "car_0_3": f.get("car_0_3"),
         "pre_drift": f.get("car_m3_m1"),
         "t_stat": f.get("t_ar0"),
+        "test": f.get("test_ar0"),
+        "n_test": f.get("n_ar0"),
         "n_members": f.get("n_members"),
         "n_members_with_data": f.get("n_members_with_data"),
+        "intraday": {k: f.get(k) for k in INTRADAY_KEYS},
+        "n_intraday": f.get("n_intraday"),
+        "limit_up": list(f.get("limit_up") or []),
+        "limit_down": list(f.get("limit_down") or []),
+        "notes": list(f.get("notes") or []),
+    }
+
+
+def stock_reaction_view(reaction: Mapping[str, Any]) -> StockReaction | None:
+    """A stored per-stock reaction row (``figures`` as ``stock_records`` stores them) as
+    the digest's :class:`StockReaction`; None without a day-0 return."""
+    f = reaction.get("figures") or {}
+    if f.get("return0") is None:
+        return None
+    return {
+        "return0": f.get("return0"),
+        "ar_day0": f.get("ar0"),
+        "car_0_1": f.get("car_0_1"),
+        "t_stat": f.get("t_ar0"),
+        "test": f.get("test"),
+        "limit_up": f.get("limit_up"),
+        "limit_down": f.get("limit_down"),
+        "limit_up_price": f.get("limit_up_price"),
+        "limit_down_price": f.get("limit_down_price"),
+        "intraday": {k: f.get(k) for k in INTRADAY_KEYS},
         "notes": list(f.get("notes") or []),
     }
 
@@ -327,16 +397,73 @@ def timeline_rows(members: Sequence[Mapping[str, Any]]) -> list[TimelineEntry]:
     ]
 
 
+def relevance_line(
+    tag: Mapping[str, Any], member_tags: Sequence[Sequence[Mapping[str, Any]]] = ()
+) -> str:
+    """Why a sector tag has its relevance, in one line: its strongest article's keywords
+    (how often, and where: title, lead, body) and how many of the story's articles carry
+    it; without the articles' tags, the stored story-tag evidence (max, coverage)."""
+    code, relevance = tag["code"], tag.get("relevance")
+    head = f"relevance {_num(relevance)}"
+    scored = [
+        (t.get("confidence") or 0, t)
+        for article in member_tags
+        for t in article
+        if t.get("kind") == "sector" and t.get("code") == code
+    ]
+    if scored:
+        best = max(scored, key=lambda st: st[0])[1]
+        words = []
+        for k in (best.get("evidence") or [])[:3]:
+            if not isinstance(k, Mapping) or not k.get("keyword"):
+                continue
+            total = sum(int(k.get(p) or 0) for p in ("title", "lead", "body"))
+            where = [p for p in ("title", "lead") if k.get(p)]
+            words.append(f"{k['keyword']} ×{total}" + (f" ({', '.join(where)})" if where else ""))
+        said = ", ".join(words) if words else "its keywords"
+        return (
+            f"{head}: the strongest article names {said}; tagged in {len(scored)} of "
+            f"{len(member_tags)} articles"
+        )
+    evidence = tag.get("evidence")
+    if isinstance(evidence, Mapping) and evidence.get("coverage") is not None:
+        return (
+            f"{head}: the strongest article's score; tagged in "
+            f"{_num(float(evidence['coverage']) * 100)}% of the story's articles"
+        )
+    return head
+
+
+def evidence_strength(row: Mapping[str, Any]) -> tuple:
+    """How a sector row sorts, strongest evidence first: rows with a reaction by |t| of
+    the day-0 test (one without a statistic after those with), then |AR day 0|; rows
+    without prices last, by relevance."""
+    r = row.get("reaction")
+    relevance = -(row.get("relevance") or 0)
+    if not r:
+        return (2, 0.0, 0.0, relevance)
+    t, ar = r.get("t_stat"), r.get("ar_day0")
+    return (
+        0 if _finite(t) else 1,
+        -abs(t) if _finite(t) else 0.0,
+        -abs(ar) if _finite(ar) else 0.0,
+        relevance,
+    )
+
+
 def sector_rows(
     tags: Sequence[Mapping[str, Any]],
     reactions: Mapping[str, Mapping[str, Any]],
     sectors: Mapping[str, Mapping[str, Any]],
+    member_tags: Sequence[Sequence[Mapping[str, Any]]] = (),
 ) -> list[SectorRow]:
-    """The story's :class:`SectorRow` list, most relevant first (ties in the order given).
+    """The story's :class:`SectorRow` list, strongest evidence first
+    (``evidence_strength``; ties in the order given).
 
     ``tags``: the story's stored tags (only ``kind == "sector"`` ones are used);
     ``reactions``: sector id -> stored reaction row; ``sectors``: sector id -> stored
-    sector (``name``, ``name_zh``), for the display names.
+    sector (``name``, ``name_zh``), for the display names; ``member_tags``: each member
+    article's tags, for ``relevance_line``.
     """
     rows: list[SectorRow] = []
     for t in tags:
@@ -351,24 +478,29 @@ def sector_rows(
                 "name_zh": sector.get("name_zh") or "",
                 "relevance": t.get("relevance"),
                 "evidence": evidence_text(t.get("evidence")),
+                "relevance_line": relevance_line(t, member_tags),
                 "reaction": reaction_view(r) if r else None,
                 "path": r["figures"].get("path", []) if r else [],
             }
         )
-    return sorted(rows, key=lambda x: -(x["relevance"] or 0))
+    return sorted(rows, key=evidence_strength)
 
 
 def stock_rows(
     tags: Sequence[Mapping[str, Any]],
     member_tags: Sequence[Sequence[Mapping[str, Any]]],
+    reactions: Sequence[Mapping[str, Any]] = (),
 ) -> list[StockRow]:
     """The story's :class:`StockRow` list, in the order of its stock tags.
 
     ``tags``: the story's stored tags (``kind == "stock"`` ones are used);
     ``member_tags``: each member article's stored tags, in member order. A stock's
     reason is the article-level ``reason`` of its strongest tag (the later article on a
-    tie); without one, the story tag's evidence as text.
+    tie); without one, the story tag's evidence as text. ``reactions``: the story's
+    stored per-stock reactions (``ticker``, ``figures``); a stock without one (below the
+    confidence threshold, or no prices) has ``reaction`` None.
     """
+    by_ticker = {r["ticker"]: stock_reaction_view(r) for r in reactions}
     reasons: dict[str, tuple[float, str]] = {}
     for article in member_tags:
         for t in article:
@@ -381,6 +513,7 @@ def stock_rows(
             "name": t.get("name"),
             "confidence": t.get("relevance"),
             "reason": reasons.get(t["code"], (0, ""))[1] or evidence_text(t.get("evidence")),
+            "reaction": by_ticker.get(t["code"]),
         }
         for t in tags
         if t["kind"] == "stock"
@@ -416,17 +549,19 @@ def digest_story(
     member_tags: Sequence[Sequence[Mapping[str, Any]]],
     reactions: Sequence[Mapping[str, Any]],
     sectors: Mapping[str, Mapping[str, Any]],
+    stock_reactions: Sequence[Mapping[str, Any]] = (),
 ) -> Story:
     """One :class:`Story` of the digest from stored records.
 
     ``story``: the stored story; ``members``: its articles with role, novelty and score,
     in publication order; ``origin``: its stored origin article or None; ``tags``: the
     story's tags; ``member_tags``: each member's article tags, in member order;
-    ``reactions``: its stored reaction rows; ``sectors``: sector id -> stored sector.
+    ``reactions``: its stored reaction rows; ``sectors``: sector id -> stored sector;
+    ``stock_reactions``: its stored per-stock reaction rows.
     """
     official = origin_view(story, origin)
     by_sector = {r["sector_id"]: r for r in reactions}
-    rows = sector_rows(tags, by_sector, sectors)
+    rows = sector_rows(tags, by_sector, sectors, member_tags)
     return {
         "id": story["id"],
         "headline": story["title"],
@@ -437,7 +572,7 @@ def digest_story(
         "n_sites": story.get("n_sites") or 0,
         "timeline": timeline_rows(members),
         "sectors": rows,
-        "stocks": stock_rows(tags, member_tags),
+        "stocks": stock_rows(tags, member_tags, stock_reactions),
     }
 
 
@@ -532,6 +667,17 @@ def _count(value: Any, noun: str) -> str:
     return f"{value:.0f} {noun}" + ("" if value == 1 else "s")
 
 
+def _limit(reaction: Mapping[str, Any] | None) -> str:
+    """A named stock's limit flag as shown: "limit-up 9.00", "limit-down 7.36" or ""."""
+    if not reaction:
+        return ""
+    if reaction.get("limit_up"):
+        return f"limit-up {_num(reaction.get('limit_up_price'), 2)}"
+    if reaction.get("limit_down"):
+        return f"limit-down {_num(reaction.get('limit_down_price'), 2)}"
+    return ""
+
+
 def _members(reaction: Mapping[str, Any]) -> str:
     have, total = reaction.get("n_members_with_data"), reaction.get("n_members")
     if have is None and total is None:
@@ -585,6 +731,40 @@ def _is_first(entry: Mapping[str, Any], first: Mapping[str, Any] | None) -> bool
     )
 
 
+def _intraday_view(story: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """The intraday path rows (sectors, then named stocks, with any minute window known)
+    and, when there are none, why."""
+    rows = []
+    for s in story.get("sectors") or []:
+        r = s.get("reaction") or {}
+        values = [(r.get("intraday") or {}).get(k) for k in INTRADAY_KEYS]
+        if any(_finite(v) for v in values):
+            label = _text(s.get("name") or s.get("sector_id"))
+            rows.append({"label": label, "values": values, "n": r.get("n_intraday")})
+    for t in story.get("stocks") or []:
+        r = t.get("reaction") or {}
+        values = [(r.get("intraday") or {}).get(k) for k in INTRADAY_KEYS]
+        if any(_finite(v) for v in values):
+            label = f"{_text(t.get('code'))} {_text(t.get('name'))}".strip()
+            rows.append({"label": label, "values": values, "n": None})
+    if rows:
+        return rows, ""
+    notes = [
+        n
+        for s in story.get("sectors") or []
+        for n in ((s.get("reaction") or {}).get("notes") or [])
+    ]
+    why = next((n for n in notes if "intraday windows not computed" in str(n)), None)
+    if why:
+        reason = str(why).split("intraday windows not computed:", 1)[-1].strip()
+    else:
+        reason = "no minute window could be computed"
+    return [], (
+        f"{reason}. Minute bars come from `newsmon prices update --interval 1m` (Yahoo keeps "
+        "1m bars 30 days, 2m-90m bars 60 days) or `newsmon prices import` of minute-bar files"
+    )
+
+
 def _session_note(story: Mapping[str, Any]) -> str:
     reaction = _first_reaction(story)
     if not reaction:
@@ -610,6 +790,7 @@ def _stories(digest: Mapping[str, Any], charts: bool) -> list[dict[str, Any]]:
         first = story.get("first")
         chart = story_chart_png(story) if charts else None
         sectors = list(story.get("sectors") or [])
+        intraday, intraday_reason = _intraday_view(story)
         out.append(
             {
                 "rank": rank,
@@ -623,6 +804,9 @@ def _stories(digest: Mapping[str, Any], charts: bool) -> list[dict[str, Any]]:
                 "sectors": sectors,
                 "has_reaction": any(s.get("reaction") for s in sectors),
                 "stocks": list(story.get("stocks") or []),
+                "intraday": intraday,
+                "intraday_reason": intraday_reason,
+                "intraday_headers": ["+5 min", "+15 min", "+30 min", "+60 min", "close"],
                 "chart": base64.b64encode(chart).decode("ascii") if chart else None,
                 "event_label": _event_label(story),
                 "session_note": _session_note(story),
@@ -641,6 +825,7 @@ def _globals() -> dict[str, Any]:
         "num": _num,
         "sign": _sign,
         "members": _members,
+        "limit": _limit,
         "count": _count,
         "token": _token,
         "md": _md,

@@ -870,7 +870,8 @@ def _estimation_note(
     )
     return (
         f"estimation window {span}: {len(with_model)} of {int(present.sum())} members with data "
-        f"have {min_days} days with returns ({counts}): the market model (mm_*) and its BMP "
+        f"{'has' if len(with_model) == 1 else 'have'} {min_days} days with returns ({counts}): "
+        "the market model (mm_*) and its BMP "
         "test rest on them; the row's test is the cross-sectional t over all members with data"
     )
 

@@ -709,6 +709,7 @@ def digest_data(db: Database, day: str, *, top: int = 20) -> dict[str, Any]:
     from newsmon.db.analysis import (
         load_reactions,
         load_sectors,
+        load_stock_reactions,
         load_stories,
         load_story_members,
         load_tags,
@@ -730,6 +731,7 @@ def digest_data(db: Database, day: str, *, top: int = 20) -> dict[str, Any]:
                 [load_tags(db, article_id=m["article_id"]) for m in members],
                 load_reactions(db, story_id=s["id"]),
                 sectors,
+                load_stock_reactions(db, story_id=s["id"]),
             )
         )
     return {"date": day, "generated_at": utc_iso(), "stories": rank_stories(stories, top)}
