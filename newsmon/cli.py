@@ -274,6 +274,7 @@ COMMAND_MODULES = (
     "newsmon.cli_analysis",
     "newsmon.cli_ops",
     "newsmon.cli_calendar",
+    "newsmon.cli_distributed",
     "newsmon.cli_eval",
     "newsmon.cli_reextract",
 )

@@ -22,11 +22,25 @@ CRAWL_COUNTS = ("pages", "new", "updated", "unchanged", "failed", "refetched")
 @click.option("--refresh", is_flag=True, help="Fetch articles already stored again")
 @click.option("--log", "log_file", metavar="PATH", help="Append the crawl's log to this file")
 @click.option("-v", "--verbose", is_flag=True, help="Show the crawl's log as it runs")
+@click.option(
+    "--redis",
+    "redis_url",
+    metavar="URL",
+    help="Seed a shared crawl on this Redis for `newsmon worker`s (docs/distributed.md)",
+)
+@click.option("--wait", is_flag=True, help="With --redis: wait until the crawl is stored")
 @json_option
 @pass_state
 @handle_errors
 def crawl(
-    state: State, spider: str, refresh: bool, log_file: str | None, verbose: bool, as_json: bool
+    state: State,
+    spider: str,
+    refresh: bool,
+    log_file: str | None,
+    verbose: bool,
+    redis_url: str | None,
+    wait: bool,
+    as_json: bool,
 ) -> None:
     """Crawl one source into the database; exit 1 when any page or list failed.
 
@@ -45,6 +59,10 @@ def crawl(
         newsmon crawl sina
         NEWSMON_BASE_URL=http://127.0.0.1:8765 newsmon --db /tmp/x.db crawl ithome --refresh
     """
+    if redis_url:  # a crawl shared by workers through Redis (newsmon.cli_distributed)
+        from newsmon.cli_distributed import crawl_on_redis
+
+        return crawl_on_redis(state, spider, redis_url, refresh=refresh, wait=wait, as_json=as_json)
     from newsmon.crawler.runner import run_crawl
     from newsmon.progress import Progress
     from newsmon.timefmt import utc_iso
