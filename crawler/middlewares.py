@@ -274,12 +274,31 @@ class FrontierSpiderMiddleware(_FrontierDatabase):
         db = self.open()
         try:
             with db.atomic():
-                new = want_urls(db, rows)
+                new = want_urls(db, self._not_stored(db, rows, spider))
         except Exception:  # the database refused: the requests still go, the next run rediscovers
             logger.exception("could not write %d URLs to the frontier", len(rows))
             return
         if new:
             self.inc("frontier_new", new)
+
+    @staticmethod
+    def _not_stored(db, rows: list[dict], spider: str) -> list[dict]:
+        """The rows to add as pending: a URL without a frontier row that is stored from
+        its own page already (a database from before the frontier) is recorded done."""
+        from newsmon.db.crawl import fetched_urls
+        from newsmon.db.frontier import frontier_rows, mark_known
+
+        known = frontier_rows(db, (r["url"] for r in rows))
+        fresh = [r for r in rows if r["url"] not in known]
+        urls = {r["url"] for r in fresh}
+        found = fetched_urls(db, urls | {other_scheme(u) for u in urls})
+        out = []
+        for r in rows:
+            if r["url"] in urls and (r["url"] in found or other_scheme(r["url"]) in found):
+                mark_known(db, r["url"], spider=spider, role=r["role"])
+            else:
+                out.append(r)
+        return out
 
     def process_spider_output(self, response, result):
         output = list(result)
