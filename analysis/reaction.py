@@ -795,14 +795,18 @@ def _gap_note(
     if not window.bench_gap[k] and not window.gaps[k].any():
         return None
     day = list(study.labels[p + span[0] : p + span[1] + 1])
+    gaps = window.gaps[k]  # days x members
     if window.bench_gap[k]:
         missing = [
-            day[i]
-            for i, d in enumerate(range(span[0], span[1] + 1))
-            if np.isnan(panel.bench[p + d])
+            i for i, d in enumerate(range(span[0], span[1] + 1)) if np.isnan(panel.bench[p + d])
         ]
-        return f"{label} not computed: the benchmark {panel.benchmark} has no return on {', '.join(missing)}"
-    gaps = window.gaps[k]  # days x members
+        members = int(gaps[missing].any(axis=0).sum())
+        also = f", nor do {members} of {len(panel.tickers)} members" if members else ""
+        return (
+            f"{label} not computed: the benchmark {panel.benchmark} has no return on "
+            f"{', '.join(day[i] for i in missing)}{also} (a missing session is never folded "
+            "into a longer return)"
+        )
     partial = gaps.any(axis=0) & ~gaps.all(axis=0)
     if have == 0:
         nobody = [day[i] for i in range(len(day)) if gaps[i].all()]
