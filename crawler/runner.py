@@ -71,6 +71,8 @@ class CrawlResult:
     log_tail: list[str] = field(default_factory=list)
     #: the signal that stopped the caller (SIGINT, SIGTERM), if one did
     stopped_by: int | None = None
+    #: the crawl process's id (gone by the time the result is returned)
+    pid: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -212,6 +214,7 @@ def run_crawl(
                 returncode=returncode,
                 log_tail=list(tail),
                 stopped_by=stopped_by,
+                pid=proc.pid,
             )
         if run["status"] == "running":  # the child died without closing its run
             reason = f"the crawl process exited with {returncode}"
@@ -240,6 +243,7 @@ def run_crawl(
         returncode=returncode,
         log_tail=list(tail),
         stopped_by=stopped_by,
+        pid=proc.pid,
     )
 
 
