@@ -334,7 +334,34 @@ class ScopeMiddleware:
         scheme = urlsplit(first).scheme or "https"
         return to_live_url(request.url, self.base_url, scheme=scheme)
 
+    REDIRECTS = (301, 302, 303, 307, 308)
+
+    def _refuse(self, request: Request, live: str, scope: list[str]) -> OffsiteRedirect:
+        origin = request.meta.get("live_url") or request.url
+        return OffsiteRedirect(
+            f"offsite redirect refused: {origin} redirected to {live}, which is not on "
+            f"the allowed domains ({', '.join(scope)})"
+        )
+
+    def process_response(self, request: Request, response: Response):
+        """A redirect off the scope is refused before Scrapy's redirect middleware makes
+        a request of it (which would also mark that URL as seen for the whole run)."""
+        scope = request.meta.get("scope")
+        location = response.headers.get(b"Location")
+        if scope is None or response.status not in self.REDIRECTS or not location:
+            return response
+        from urllib.parse import urljoin
+
+        from newsmon.crawler.urls import url_allowed
+
+        target = urljoin(request.url, location.decode("latin-1"))
+        live = self.live_url(request.replace(url=target))
+        if url_allowed(live, scope):
+            return response
+        raise self._refuse(request, live, scope)
+
     def process_request(self, request: Request):
+        """The backstop: no request leaves its scope, however it was made."""
         scope = request.meta.get("scope")
         if scope is None:
             return None
@@ -343,12 +370,7 @@ class ScopeMiddleware:
         live = self.live_url(request)
         if url_allowed(live, scope):
             return None
-        first = (request.meta.get("redirect_urls") or [request.url])[0]
-        origin = request.meta.get("live_url") or first
-        raise OffsiteRedirect(
-            f"offsite redirect refused: {origin} redirected to {live}, which is not on "
-            f"the allowed domains ({', '.join(scope)})"
-        )
+        raise self._refuse(request, live, scope)
 
 
 async def _sleep(seconds: float) -> None:

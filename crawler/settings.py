@@ -77,8 +77,9 @@ NEWSMON_RETRY_AFTER_MAX = float(_config["crawl.retry_after_max_s"])
 NEWSMON_RETRY_BACKOFF = float(_config["crawl.retry_backoff_s"])
 
 DOWNLOADER_MIDDLEWARES = {
-    # every request, redirects included, stays on its allowed domains
-    "newsmon.crawler.middlewares.ScopeMiddleware": 40,
+    # every request, redirects included, stays on its allowed domains: after the redirect
+    # middleware (600), so it sees a redirect before a request is made of it
+    "newsmon.crawler.middlewares.ScopeMiddleware": 650,
     # the frontier decides: stored, gone and not-yet-due documents are not fetched;
     # before robots.txt, so none is asked for them
     "newsmon.crawler.middlewares.StoredArticleMiddleware": 50,
