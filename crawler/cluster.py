@@ -195,7 +195,13 @@ def wait_for_redis(client, what: str = "Redis") -> None:
 #: take the best request off the queue into the worker's in-flight hash, atomically.
 #: KEYS: queue, in-flight hash, workers set, heartbeat key; ARGV: token, heartbeat ms,
 #: worker id. An in-flight value is "<score>\n<request>", to put it back as it was.
+#: A token already taken answers its own request again: the client repeats a command
+#: whose answer a lost connection swallowed, and that must not take a second request.
 POP_LUA = """
+local held = redis.call('HGET', KEYS[2], ARGV[1])
+if held then
+  return string.sub(held, string.find(held, '\\n', 1, true) + 1)
+end
 local r = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #r == 0 then return false end
 redis.call('ZREM', KEYS[1], r[1])
@@ -522,7 +528,8 @@ def seed_crawl(config, redis_url: str, spider_name: str, db, *, refresh: bool = 
 
 def send(client, spider: str, kind: str, body: Any = None) -> None:
     """Append a message for the writer to the spider's stream."""
-    fields: dict[str, Any] = {"kind": kind}
+    # "u": the writer applies a message repeated by the client's retry only once
+    fields: dict[str, Any] = {"kind": kind, "u": uuid.uuid4().hex}
     if body is not None:
         fields["z"] = pack(body)
     client.xadd(stream_key(spider), fields)

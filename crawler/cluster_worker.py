@@ -114,7 +114,7 @@ class ClusterScheduler(Scheduler):
         request = self.queue._decode_request(data)
         self.taken[token] = request
         if self.stats:
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def enqueue_request(self, request):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from newsmon.crawler import cluster
@@ -34,6 +35,8 @@ logger = logging.getLogger(__name__)
 CONSUMER = "writer"
 #: seconds between two looks for crawls to store
 SUPERVISE_S = 0.5
+#: messages remembered as applied (a repeated message arrives right after the first)
+REMEMBERED = 10000
 #: stats key: the id of the crawl whose "crawl-end" the reader applied
 ENDED_KEY = "newsmon/cluster_crawl_ended"
 
@@ -51,6 +54,8 @@ class StreamReaderMiddleware:
         }
         self.db = None
         self.crawl_id = ""
+        #: the latest messages applied, by their "u" (a client's retry may send one twice)
+        self.applied: OrderedDict[bytes, None] = OrderedDict()
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -121,7 +126,14 @@ class StreamReaderMiddleware:
     # --- applying -----------------------------------------------------------------------
 
     async def apply(self, fields: dict) -> bool:
-        """Apply one message; True for the crawl's end."""
+        """Apply one message (once); True for the crawl's end."""
+        unique = fields.get(b"u")
+        if unique is not None:
+            if unique in self.applied:
+                return False
+            self.applied[unique] = None
+            if len(self.applied) > REMEMBERED:
+                self.applied.popitem(last=False)
         kind = cluster._text(fields.get(b"kind", b""))
         body = cluster.unpack(fields[b"z"]) if b"z" in fields else None
         if kind == "item":

@@ -113,9 +113,23 @@ def _run(state: State, run_id: str | None) -> dict | None:
     is_flag=True,
     help="Exit once the spiders' shared crawls are finished (default: wait for more)",
 )
+@click.option(
+    "--heartbeat-ttl",
+    type=click.FloatRange(min=0.5),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="After this long without a heartbeat the others put this worker's requests back",
+)
 @pass_state
 @handle_errors
-def worker(state: State, spiders: tuple[str, ...], redis_url: str, exit_when_idle: bool) -> None:
+def worker(
+    state: State,
+    spiders: tuple[str, ...],
+    redis_url: str,
+    exit_when_idle: bool,
+    heartbeat_ttl: float,
+) -> None:
     """Fetch and parse for shared crawls: take requests from Redis, send what they give
     back to Redis for the writer. Never opens the database, so it runs on any machine
     that reaches Redis (and the sites). Without SPIDERS: every enabled spider.
@@ -136,7 +150,13 @@ def worker(state: State, spiders: tuple[str, ...], redis_url: str, exit_when_idl
     config = state.config
     names = list(spiders) or [s for s in SPIDERS if config.source(s).get("enabled") is not False]
     with redis_errors(redis_url):
-        run_worker(config, redis_url, names, exit_when_idle=exit_when_idle)
+        run_worker(
+            config,
+            redis_url,
+            names,
+            exit_when_idle=exit_when_idle,
+            settings={"NEWSMON_HEARTBEAT_TTL_S": heartbeat_ttl},
+        )
 
 
 @click.command()
