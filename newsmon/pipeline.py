@@ -500,6 +500,8 @@ def update_bars(
     fresh, too_old = [], []
     for day in sessions:
         opens = pd.Timestamp(f"{day:%Y-%m-%d} 09:30", tz="Asia/Shanghai").tz_convert("UTC")
+        if opens > now:
+            continue  # not traded yet
         (fresh if now - opens <= max_age else too_old).append(day)
     old_days = [f"{d:%Y-%m-%d}" for d in too_old]
     shown = ", ".join(old_days[-5:]) + (

@@ -9,6 +9,7 @@ import csv
 import json
 import sqlite3
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -270,3 +271,30 @@ def test_a_session_removed_from_every_price_file_is_reported_missing(demo, tmp_p
     (note,) = [n for n in row["notes"] if n.startswith("car_0_1 [0, 1]")]
     assert "2022-07-11" in note and "never folded into a longer return" in note
     assert row["ar_day0"] == pytest.approx(by_sector(demo / "demo.db")["metaverse"]["ar_day0"])
+
+
+def test_minute_bars_from_yahoo_for_a_recent_session_are_stored(demo, tmp_path):
+    """prices update --interval 1m's work, with yfinance.download injected: the event
+    session inside Yahoo's 30 days is fetched and stored, the older ones are named."""
+    from test_providers import FakeDownload, minute_frame
+
+    from newsmon.db.analysis import load_bars
+    from newsmon.pipeline import update_prices
+    from newsmon.providers import YFinanceProvider
+
+    path, config = copy_of(demo, tmp_path)
+    db = connect(path)
+    fake = FakeDownload(minute_frame("2022-07-08 09:30", 30))
+    provider = YFinanceProvider(
+        download=fake,
+        sleep=lambda s: None,
+        now=lambda: pd.Timestamp("2022-07-20T08:00Z"),
+    )
+    result = update_prices(db, config, provider, interval="1m")
+    assert (result["sessions"], result["new"]) == (1, 30)
+    assert "2022-02-11" in result["too_old"] and "2022-07-08" not in result["too_old"]
+    assert "002045.SZ" not in result["no_bars"] and "002047.SZ" in result["no_bars"]
+    assert {c["interval"] for c in fake.calls} == {"1m"}
+    bars = load_bars(db, ["002045.SZ"], interval="1m")
+    assert len(bars) == 30 and bars[0]["ts"] == "2022-07-08T01:30:00Z"
+    db.close()
