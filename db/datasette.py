@@ -386,11 +386,12 @@ select
   coalesce(sec.name_zh, sec.name, r.sector_id) as sector,
   s.title as story,
   datetime(r.event_time, '+8 hours') as event_time_shanghai,
-  round(json_extract(r.figures, '$.ar_day0'), 4) as ar_day0,
+  round(json_extract(r.figures, '$.ar0'), 4) as ar_day0,
   round(json_extract(r.figures, '$.car_0_1'), 4) as car_0_1,
   round(json_extract(r.figures, '$.car_0_3'), 4) as car_0_3,
-  round(json_extract(r.figures, '$.pre_drift'), 4) as pre_drift,
-  round(json_extract(r.figures, '$.t_stat'), 2) as t_stat,
+  round(json_extract(r.figures, '$.car_m3_m1'), 4) as pre_drift,
+  round(json_extract(r.figures, '$.t_ar0'), 2) as t_stat,
+  json_extract(r.figures, '$.test_ar0') as test,
   round(json_extract(r.figures, '$.sector_return'), 4) as sector_return,
   round(json_extract(r.figures, '$.benchmark_return'), 4) as benchmark_return,
   json_extract(r.figures, '$.n_members_with_data') as n_members_with_data,
@@ -400,7 +401,7 @@ from reactions r
 join stories s on s.id = r.story_id
 left join sectors sec on sec.id = r.sector_id
 where trim(:day) = '' or r.event_session = trim(:day)
-order by r.event_session desc, abs(json_extract(r.figures, '$.t_stat')) desc, sector
+order by r.event_session desc, abs(json_extract(r.figures, '$.t_ar0')) desc, sector
 """.strip()
 
 FIRST_PUBLISHERS_SQL = """

@@ -150,12 +150,13 @@ def db_path(tmp_path):
             },
         ]
     )
-    figures = {
-        "ar_day0": 0.0123,
+    figures = {  # the keys the event study stores (analysis.reaction.reaction_record)
+        "ar0": 0.0123,
         "car_0_1": 0.021,
         "car_0_3": 0.034,
-        "pre_drift": -0.002,
-        "t_stat": 2.71,
+        "car_m3_m1": -0.002,
+        "t_ar0": 2.71,
+        "test_ar0": "cross-sectional t",
         "sector_return": 0.018,
         "benchmark_return": 0.0057,
         "n_members_with_data": 12,
@@ -174,7 +175,7 @@ def db_path(tmp_path):
                 "sector_id": "hydrogen",
                 "event_time": "2022-07-08T03:00:00Z",
                 "event_session": "2022-07-08",
-                "figures": json.dumps({**figures, "t_stat": 1.1}),
+                "figures": json.dumps({**figures, "t_ar0": 1.1}),
             },
         ]
     )
@@ -249,6 +250,8 @@ def test_canned_query_answers(db_path):
     reactions = rows_of(ds, "sector_reactions", day="2022-07-08")
     assert [r["sector"] for r in reactions] == ["智能终端", "氢能"]  # strongest t first
     assert reactions[0]["car_0_1"] == 0.021 and reactions[0]["n_members_with_data"] == 12
+    assert (reactions[0]["ar_day0"], reactions[0]["pre_drift"]) == (0.0123, -0.002)
+    assert (reactions[0]["t_stat"], reactions[0]["test"]) == (2.71, "cross-sectional t")
 
     (sina, ithome, gov) = rows_of(ds, "first_publishers")
     assert sina["site"] == "sina" and sina["times_first"] == 2 and sina["pct_first"] == 100.0
