@@ -59,6 +59,8 @@ def run_demo(config: Config, echo: Callable[[str], None] = print) -> dict[str, A
             echo(f"crawl {spider}: {result.summary()}")
     stories = pipeline.update_stories(db)
     echo(f"stories: {stories['stories']} from {stories['articles']} articles")
+    # tagged first: the companies the stories name are wanted as well as the sectors'
+    pipeline.tag_articles(db, replayed)
     summary["prices"] = pipeline.update_prices(db, replayed)
     echo(
         "prices: {new} new, {updated} updated, {unchanged} unchanged daily bars (recorded files)".format(
