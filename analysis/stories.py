@@ -843,42 +843,270 @@ class _Story:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+#: hub order: longer texts first (lengths capped at this many shingles), then a hash
+#: of the id -- an order that is a function of the record alone
+_HUB_LENGTH_CAP = (1 << 21) - 1
+
+
+def _hub_key(n_shingles: int, rid: str) -> int:
+    """The position of a record in the order a key group's hubs are taken in, as one
+    integer (smaller first): longer text first, then by a 42-bit hash of its id."""
+    digest = hashlib.blake2b(rid.encode("utf-8"), digest_size=8, person=b"newsmon-hub").digest()
+    length = _HUB_LENGTH_CAP - min(n_shingles, _HUB_LENGTH_CAP)
+    return (length << 42) | (int.from_bytes(digest) >> 22)
+
+
+def _leftover_item(
+    idx: int, rid: str, keys: np.ndarray, own: Iterable[str], cited: Iterable[str]
+) -> _Item:
+    """What is still indexed of a record whose article is gone: enough to take it out."""
+    empty = Fingerprint(
+        length=0,
+        key=b"",
+        shingles=np.zeros(0, np.uint32),
+        segments=np.zeros(0, np.uint16),
+        n_segments=0,
+        windows=np.zeros((0, NUM_PERM), np.uint32),
+    )
+    return _Item(
+        idx=idx,
+        id=rid,
+        site="unknown",
+        kind="article",
+        official=False,
+        time=None,
+        rank=(3, "", 1, 0, rid),
+        urls=frozenset(),
+        canonical=None,
+        content_hash=None,
+        title="",
+        url=None,
+        origin_urls=(),
+        origin_links=frozenset(),
+        is_file=False,
+        outlet="unknown",
+        outlet_name="unknown",
+        source_outlet=None,
+        doc_number=None,
+        own_keys=frozenset(own),
+        cited_keys=frozenset(cited),
+        fp=empty,
+        cites=TextCitations(),
+        keys=np.unique(np.asarray(keys, dtype=np.uint64)),
+        state=(),
+    )
+
+
+class MemoryKeyIndex:
+    """The key index in memory: every key of every record with its owner, sorted, and
+    each owner's hub key. ``analysis.stories`` reads any key index through these
+    methods; a stored one (``newsmon.db.stories``) has the same."""
+
+    def __init__(self) -> None:
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._owners = np.zeros(0, dtype=np.int64)
+        self._hub = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self._keys.size)
+
+    def sizes(self, keys: np.ndarray) -> np.ndarray:
+        """How many records hold each key."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        return np.searchsorted(self._keys, keys, side="right") - np.searchsorted(
+            self._keys, keys, side="left"
+        )
+
+    def members(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The owners of each key, as one array and the start of each key's part in it
+        (``len(keys) + 1`` offsets)."""
+        keys = np.asarray(keys, dtype=np.uint64)
+        lo = np.searchsorted(self._keys, keys, side="left")
+        size = np.searchsorted(self._keys, keys, side="right") - lo
+        starts = np.zeros(keys.size + 1, dtype=np.int64)
+        np.cumsum(size, out=starts[1:])
+        pos = np.repeat(lo - starts[:-1], size) + np.arange(starts[-1])
+        return self._owners[pos], starts
+
+    def insert(self, keys: np.ndarray, owners: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        keys, owners = keys[order], owners[order].astype(np.int64)
+        if self._keys.size:
+            pos = np.searchsorted(self._keys, keys, side="right")
+            self._keys = np.insert(self._keys, pos, keys)
+            self._owners = np.insert(self._owners, pos, owners)
+        else:
+            self._keys, self._owners = keys, owners
+
+    def delete(self, keys: np.ndarray, owners: np.ndarray) -> None:
+        """Take out the entries (key, owner) of records being removed."""
+        gone = np.isin(self._owners, np.unique(owners))
+        self._keys, self._owners = self._keys[~gone], self._owners[~gone]
+
+    def hub_keys(self, handles: np.ndarray) -> np.ndarray:
+        return self._hub[np.asarray(handles, dtype=np.int64)]
+
+    def set_hub_keys(self, handles: np.ndarray, values: np.ndarray) -> None:
+        handles = np.asarray(handles, dtype=np.int64)
+        if handles.size and handles.max() >= self._hub.size:
+            grown = np.full(int(handles.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+            grown[: self._hub.size] = self._hub
+            self._hub = grown
+        self._hub[handles] = values
+
+
+@dataclass
+class StoredIndex:
+    """What a StoryIndex over stored records reads, as callables: the caller does the
+    reading (``newsmon.pipeline.update_stories`` with ``newsmon.db.stories``).
+
+    - ``key_index``: the key index (``MemoryKeyIndex``'s methods), already holding
+      every stored record's keys and hub keys;
+    - ``next_handle``: the first handle not used yet (handles are never reused);
+    - ``handles(ids)``: {record id: handle} of the stored records among ``ids``;
+    - ``records(handles)``: [(handle, record, signature bytes)], records as
+      ``StoryIndex.add`` takes them (no text needed);
+    - ``citations(keys)``: {key: (owner handles, citing handles)};
+    - ``relations(handles)``: the stored relations with either end among the
+      handles, as dicts with ``a`` and ``b`` handles and the relation's fields;
+    - ``story_of(handles)``: {handle: story id};
+    - ``story_members(story_id)``: the handles of a stored story's members;
+    - ``leftovers(handle)``: (keys, owned citation keys, cited ones) still indexed for a
+      record whose article and signature are gone.
+    """
+
+    key_index: Any
+    next_handle: int
+    handles: Callable[[list[str]], Mapping[str, int]]
+    records: Callable[[list[int]], Iterable[tuple[int, Mapping[str, Any], bytes]]]
+    citations: Callable[[list[str]], Mapping[str, tuple[list[int], list[int]]]]
+    relations: Callable[[list[int]], Iterable[Mapping[str, Any]]]
+    story_of: Callable[[list[int]], Mapping[int, str]]
+    story_members: Callable[[str], Iterable[int]] | None = None
+    leftovers: Callable[[int], tuple[np.ndarray, list[str], list[str]]] | None = None
+
+
+class _Lazy(dict):
+    """A dict that fetches missing entries through ``load(keys) -> {key: value}``."""
+
+    def __init__(self, load: Callable[[list], Mapping] | None, default: Any = None) -> None:
+        super().__init__()
+        self._load = load
+        self._default = default
+
+    def prefetch(self, keys: Iterable) -> None:
+        if self._load is None:
+            return
+        todo = [k for k in keys if not dict.__contains__(self, k)]
+        if todo:
+            found = self._load(todo)
+            for k in todo:
+                dict.__setitem__(self, k, found.get(k, self._default_value()))
+
+    def _default_value(self) -> Any:
+        return self._default() if callable(self._default) else self._default
+
+    def __missing__(self, key: Any) -> Any:
+        if self._load is None:
+            if self._default is None:
+                raise KeyError(key)
+            value = self._default_value()
+            dict.__setitem__(self, key, value)
+            return value
+        value = self._load([key]).get(key, self._default_value())
+        dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if dict.__contains__(self, key) or self._load is not None:
+            value = self[key]
+            return default if value is None else value
+        return default
+
+
 class StoryIndex:
     """Records, their verified relations and the stories they form, updated in place.
 
     ``add`` compares new records with the index through shared keys only;
     ``stories``, ``relations`` and ``roles`` recompute the stories touched since
     the last call.
+
+    In memory by default. Over stored records (``StoredIndex``), it reads only what
+    an update touches -- the key groups of the new records, the records and
+    relations they meet, the components they change -- and ``changes()`` says
+    what to store: the new records, the relations put and dropped, the stories
+    made again (ids derived from their smallest member id, so an untouched story
+    keeps its id, tags and reactions) and the ones gone.
     """
 
-    def __init__(self) -> None:
-        self._items: list[_Item | None] = []
-        self._by_id: dict[str, int] = {}
-        self._keys = np.zeros(0, dtype=np.uint64)
-        self._owners = np.zeros(0, dtype=np.int32)
-        self._owners_of: dict[str, list[int]] = {}
-        self._citers_of: dict[str, list[int]] = {}
+    def __init__(self, stored: StoredIndex | None = None) -> None:
+        self._stored = stored
+        if stored is None:
+            self._keys: Any = MemoryKeyIndex()
+            self._next = 0
+        else:
+            self._keys = stored.key_index
+            self._next = stored.next_handle
+        self._items: _Lazy = _Lazy(self._load_items if stored else None)
+        self._by_id: _Lazy = _Lazy(stored.handles if stored else None)
+        self._owners_of: _Lazy = _Lazy(self._load_owners if stored else None, list)
+        self._citers_of: _Lazy = _Lazy(self._load_citers if stored else None, list)
         self._edges: dict[int, _Edge] = {}
-        self._adj: dict[int, set[int]] = {}
+        self._adj: _Lazy = _Lazy(self._load_adjacency if stored else None, set)
         self._dirty: set[int] = set()
-        self._story_of: dict[int, str] = {}
+        self._story_of: _Lazy = _Lazy(stored.story_of if stored else None)
         self._stories: dict[str, _Story] = {}
         self._roles: dict[int, tuple[str, int | None, float]] = {}
-        self._hub_rank = np.zeros(0, dtype=np.int64)
         #: which paragraphs of each record recur, while the line groups do not change
         self._profiles: dict[int, _Profile | None] = {}
+        # what changed, for a stored index
+        self._new: list[int] = []
+        self._removed: list[tuple[int, str]] = []
+        self._edge_changes: set[int] = set()
+        self._stories_gone: set[str] = set()
+        self._stories_made: set[str] = set()
 
     # -- public ---------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return sum(1 for v in self._by_id.values() if v is not None)
 
     def __contains__(self, record_id: object) -> bool:
-        return record_id in self._by_id
+        return self._by_id.get(record_id) is not None
 
     def add(self, records: Iterable[Mapping[str, Any]]) -> list[str]:
         """Add or update records; returns the ids of the records that were new or changed."""
         return self._add(list(records), {})
+
+    def add_with_signatures(
+        self, records: Iterable[Mapping[str, Any]], signatures: Mapping[str, bytes]
+    ) -> list[str]:
+        """``add``, taking the fingerprints of records from their stored signatures
+        where usable (a record without one is fingerprinted from its text)."""
+        return self._add(list(records), signatures)
+
+    def remove(self, record_ids: Iterable[str]) -> list[str]:
+        """Take records out; returns the ids of those that were in the index."""
+        record_ids = list(record_ids)
+        self._by_id.prefetch(record_ids)
+        out = []
+        for rid in record_ids:
+            idx = self._by_id.get(rid)
+            if idx is None:
+                continue
+            if self._items.get(idx) is None and self._stored and self._stored.leftovers:
+                # the article and its signature are gone: what is still indexed of it
+                keys, own, cited = self._stored.leftovers(idx)
+                self._items[idx] = _leftover_item(idx, rid, keys, own, cited)
+            if self._items.get(idx) is not None:
+                self._remove(idx)
+                out.append(rid)
+        return out
+
+    @property
+    def next_handle(self) -> int:
+        """The handle the next new record gets (handles are never reused)."""
+        return self._next
 
     @classmethod
     def from_signatures(
@@ -896,27 +1124,14 @@ class StoryIndex:
         return _signature_bytes(item.fp, item.cites)
 
     def stories(self) -> list[dict[str, Any]]:
-        """One dict per story, by story id."""
+        """One dict per story, by story id (over stored records: the stories made
+        again since the index was opened)."""
         self._refresh()
         return [dict(self._stories[k].info) for k in sorted(self._stories)]
 
     def relations(self) -> list[dict[str, Any]]:
         """Every verified relation: a, b, relation, jaccard, containment, score, evidence."""
-        out = []
-        for code in sorted(self._edges, key=lambda c: self._pair_ids(c)):
-            e = self._edges[code]
-            out.append(
-                {
-                    "a": self._items[e.a].id,
-                    "b": self._items[e.b].id,
-                    "relation": e.relation,
-                    "jaccard": e.jaccard,
-                    "containment": e.containment,
-                    "score": e.score,
-                    "evidence": e.evidence,
-                }
-            )
-        return out
+        return [self._relation_row(self._edges[c]) for c in sorted(self._edges, key=self._pair_ids)]
 
     def roles(self) -> dict[str, dict[str, Any]]:
         """Per record id: story_id, role, novelty (100, 75, 56, ... or None) and score
@@ -924,18 +1139,135 @@ class StoryIndex:
         and source_outlet (the outlet its declared 来源 names, or None)."""
         self._refresh()
         out = {}
-        for idx in sorted(self._story_of, key=lambda i: self._items[i].id):
-            role, novelty, score = self._roles[idx]
-            item = self._items[idx]
-            out[item.id] = {
-                "story_id": self._story_of[idx],
-                "role": role,
-                "novelty": novelty,
-                "score": score,
-                "outlet": item.outlet,
-                "outlet_name": item.outlet_name,
-                "source_outlet": item.source_outlet,
-            }
+        for idx in sorted(self._roles, key=lambda i: self._items[i].id):
+            out[self._items[idx].id] = self._role_row(idx)
+        return out
+
+    def changes(self) -> dict[str, Any]:
+        """What an update changed, to store: ``records`` (new ones: handle, id, hub key,
+        signature, citation keys), ``removed`` (handles and ids of records taken out),
+        ``relations`` (put: rows with ids) and ``dropped_relations`` (pairs of ids),
+        ``stories`` (made again, as ``stories()`` gives them), ``roles`` (of their
+        members, as ``roles()``), ``stories_gone`` (ids of stories that no longer
+        exist) and ``touched_stories`` (made again or gone, sorted)."""
+        self._refresh()
+        records = []
+        for idx in self._new:
+            item = self._items.get(idx)
+            if item is None:
+                continue
+            records.append(
+                {
+                    "handle": idx,
+                    "article_id": item.id,
+                    "hub": _hub_key(item.n_shingles, item.id),
+                    "n_shingles": item.n_shingles,
+                    "signature": _signature_bytes(item.fp, item.cites),
+                    "own_keys": sorted(item.own_keys),
+                    "cited_keys": sorted(item.cited_keys),
+                }
+            )
+        put, dropped = [], []
+        for code in sorted(self._edge_changes):
+            if code in self._edges:
+                put.append(self._relation_row(self._edges[code]))
+            else:
+                a, b = (self._items.get(code >> 32), self._items.get(code & 0xFFFFFFFF))
+                ids = [it.id for it in (a, b) if it is not None]
+                ids += [rid for h, rid in self._removed if h in (code >> 32, code & 0xFFFFFFFF)]
+                if len(ids) == 2:
+                    dropped.append(tuple(sorted(ids)))
+        made = sorted(self._stories_made & self._stories.keys())
+        roles = {}
+        for sid in made:
+            for idx in sorted(self._stories[sid].members, key=lambda i: self._items[i].id):
+                roles[self._items[idx].id] = self._role_row(idx)
+        gone = sorted(self._stories_gone - set(made))
+        return {
+            "records": records,
+            "removed": [{"handle": h, "article_id": rid} for h, rid in self._removed],
+            "relations": put,
+            "dropped_relations": sorted(set(dropped)),
+            "stories": [dict(self._stories[sid].info) for sid in made],
+            "roles": roles,
+            "stories_gone": gone,
+            "touched_stories": sorted({*made, *gone}),
+        }
+
+    # -- rows -----------------------------------------------------------------------
+
+    def _relation_row(self, e: _Edge) -> dict[str, Any]:
+        return {
+            "a": self._items[e.a].id,
+            "b": self._items[e.b].id,
+            "relation": e.relation,
+            "jaccard": e.jaccard,
+            "containment": e.containment,
+            "score": e.score,
+            "evidence": e.evidence,
+        }
+
+    def _role_row(self, idx: int) -> dict[str, Any]:
+        role, novelty, score = self._roles[idx]
+        item = self._items[idx]
+        return {
+            "story_id": self._story_of[idx],
+            "role": role,
+            "novelty": novelty,
+            "score": score,
+            "outlet": item.outlet,
+            "outlet_name": item.outlet_name,
+            "source_outlet": item.source_outlet,
+        }
+
+    # -- loading (a stored index) -----------------------------------------------------
+
+    def _load_items(self, handles: list[int]) -> dict[int, _Item]:
+        rows = list(self._stored.records(list(handles)))
+        records = [dict(r) for _h, r, _b in rows]
+        parsed = []
+        for (_h, _record, blob), rec in zip(rows, records, strict=True):
+            try:
+                parsed.append(_parse_signature(blob))
+            except (ValueError, struct.error, json.JSONDecodeError, TypeError):
+                text = rec.get("text") or ""
+                parsed.append((fingerprints([text])[0], text_citations(text)))
+        out = {}
+        for (h, _r, _b), item in zip(rows, _make_items(records, parsed), strict=True):
+            item.idx = h
+            out[h] = item
+        return out
+
+    def _load_owners(self, keys: list[str]) -> dict[str, list[int]]:
+        return {k: list(v[0]) for k, v in self._stored.citations(keys).items()}
+
+    def _load_citers(self, keys: list[str]) -> dict[str, list[int]]:
+        return {k: list(v[1]) for k, v in self._stored.citations(keys).items()}
+
+    def _load_adjacency(self, handles: list[int]) -> dict[int, set[int]]:
+        out: dict[int, set[int]] = {h: set() for h in handles}
+        for r in self._stored.relations(list(handles)):
+            a, b = int(r["a"]), int(r["b"])
+            code = _pair(a, b)
+            if code in self._edge_changes:
+                continue  # verified or dropped since: what is in memory is current
+            self._edges.setdefault(
+                code,
+                _Edge(
+                    a=a,
+                    b=b,
+                    relation=r["relation"],
+                    jaccard=r["jaccard"],
+                    containment=r["containment"],
+                    score=r["score"],
+                    evidence=r["evidence"],
+                ),
+            )
+            for x, y in ((a, b), (b, a)):
+                if x in out:
+                    out[x].add(y)
+                elif dict.__contains__(self._adj, x):
+                    dict.__getitem__(self._adj, x).add(y)
         return out
 
     # -- adding ---------------------------------------------------------------------
@@ -967,6 +1299,8 @@ class StoryIndex:
             parsed[i] = (fp, text_citations(text))
         items = _make_items(records, [parsed[i] for i in range(len(records))])
 
+        self._by_id.prefetch(ids)
+        self._items.prefetch(h for h in (self._by_id.get(rid) for rid in ids) if h is not None)
         fresh = []
         for item in items:
             old = self._by_id.get(item.id)
@@ -981,60 +1315,63 @@ class StoryIndex:
         return [it.id for it in fresh]
 
     def _insert(self, items: list[_Item]) -> None:
-        n_before = len(self._items)
+        n_before = self._next
         for k, item in enumerate(items):
             item.idx = n_before + k
-            self._items.append(item)
+            self._items[item.idx] = item
             self._by_id[item.id] = item.idx
-            self._adj[item.idx] = set()
+            dict.__setitem__(self._adj, item.idx, set())
+            dict.__setitem__(self._story_of, item.idx, None)
             self._dirty.add(item.idx)
-        self._update_hub_order()
-
-        # key index: merge the new keys into the sorted arrays
-        new_keys = np.concatenate([it.keys for it in items])
-        new_owners = np.repeat(
-            np.array([it.idx for it in items], dtype=np.int32), [it.keys.size for it in items]
+            self._new.append(item.idx)
+        self._next = n_before + len(items)
+        handles = np.array([it.idx for it in items], dtype=np.int64)
+        self._keys.set_hub_keys(
+            handles, np.array([_hub_key(it.n_shingles, it.id) for it in items], dtype=np.int64)
         )
-        order = np.argsort(new_keys, kind="stable")
-        new_keys, new_owners = new_keys[order], new_owners[order]
-        del order
-        if self._keys.size:
-            pos = np.searchsorted(self._keys, new_keys, side="right")
-            self._keys = np.insert(self._keys, pos, new_keys)
-            self._owners = np.insert(self._owners, pos, new_owners)
-            del pos
-        else:
-            self._keys, self._owners = new_keys, new_owners
+        new_keys = np.concatenate([it.keys for it in items])
+        new_owners = np.repeat(handles, [it.keys.size for it in items])
+        self._keys.insert(new_keys, new_owners)
 
         # the groups with a new member and at least two members
-        starts = np.flatnonzero(np.concatenate([[True], new_keys[1:] != new_keys[:-1]]))
-        n_new = np.diff(np.append(starts, new_keys.size))
-        touched = new_keys[starts]
-        del starts, new_keys, new_owners
-        lo = np.searchsorted(self._keys, touched, side="left")
-        size = np.searchsorted(self._keys, touched, side="right") - lo
+        touched, n_new = np.unique(new_keys, return_counts=True)
+        del new_keys, new_owners
+        size = self._keys.sizes(touched)
         keep = size >= 2
-        touched, lo, size, n_new = touched[keep], lo[keep], size[keep], n_new[keep]
+        touched, size, n_new = touched[keep], size[keep], n_new[keep]
         old_size = size - n_new
-        is_anchor = (touched >> np.uint64(60)) == np.uint64(_K_ANCHOR)
+        kind = touched >> np.uint64(60)
         policy = _policies(touched, size)
+        old_policy = _policies(touched, old_size)
+        crossed = (kind >= np.uint64(_K_LINE)) & (
+            (old_size >= TEMPLATE_MIN_DF) != (size >= TEMPLATE_MIN_DF)
+        )
+        # members are read for the groups that find pairs now or found them before,
+        # and the paragraph groups that crossed the template threshold
+        need = (policy != _NONE) | ((old_size >= 2) & (old_policy != _NONE)) | crossed
+        touched, size, old_size = touched[need], size[need], old_size[need]
+        policy, old_policy, crossed = policy[need], old_policy[need], crossed[need]
+        is_anchor = (touched >> np.uint64(60)) == np.uint64(_K_ANCHOR)
+        flat, starts = self._keys.members(touched)
+        lo = starts[:-1]
 
         # pairs with a new member, from every group's policy as of now
         exact = ~is_anchor & (policy == _ALL)
         exact_hubs = ~is_anchor & (policy == _HUBS)
         candidates = [
-            np.unique(self._group_pairs(lo[exact], size[exact], n_before)),
-            np.unique(self._hub_pairs(lo[exact_hubs], size[exact_hubs], n_before)),
+            np.unique(self._group_pairs(flat, lo[exact], size[exact], n_before)),
+            np.unique(self._hub_pairs(flat, lo[exact_hubs], size[exact_hubs], n_before)),
         ]
         # anchors: a pair scores 2 per shared small group, 1 per large group it
         # shares with a hub of it (many records share common phrases with a long hub)
         anchors = is_anchor & (policy == _ALL)
         anchor_hubs = is_anchor & (policy == _HUBS)
         all_codes, all_counts = np.unique(
-            self._group_pairs(lo[anchors], size[anchors], n_before), return_counts=True
+            self._group_pairs(flat, lo[anchors], size[anchors], n_before), return_counts=True
         )
         hub_codes, hub_counts = np.unique(
-            self._hub_pairs(lo[anchor_hubs], size[anchor_hubs], n_before), return_counts=True
+            self._hub_pairs(flat, lo[anchor_hubs], size[anchor_hubs], n_before),
+            return_counts=True,
         )
         codes, where = np.unique(np.concatenate([all_codes, hub_codes]), return_inverse=True)
         points = np.bincount(where, weights=np.concatenate([2 * all_counts, hub_counts]))
@@ -1044,36 +1381,39 @@ class StoryIndex:
 
         # pairs of older records this group found and no longer finds: still found?
         recheck: set[int] = set()
-        if n_before:
-            old_policy = _policies(touched, old_size)
-            was_all = (old_size >= 2) & (old_policy == _ALL) & (policy != _ALL)
-            was_hubs = (old_size >= 2) & (old_policy == _HUBS)
-            seen: set[tuple[int, ...]] = set()
-            for g in np.flatnonzero(was_all):
-                members = self._owners[lo[g] : lo[g] + size[g]]
-                old = tuple(sorted(members[members < n_before].tolist()))
-                if old not in seen:
-                    seen.add(old)
-                    recheck |= self._edge_pairs_among(old)
-            if was_hubs.any():
-                groups = np.flatnonzero(was_hubs)
-                before = self._group_hubs(lo[groups], size[groups], below=n_before)
-                now = self._group_hubs(lo[groups], size[groups])
-                for k, g in enumerate(groups.tolist()):
-                    hubs_now = set(now[k].tolist()) if policy[g] == _HUBS else set()
-                    dropped = set(before[k].tolist()) - hubs_now - {-1}
-                    if not dropped:
-                        continue
-                    members = self._owners[lo[g] : lo[g] + size[g]]
-                    old = set(members[members < n_before].tolist())
-                    for h in dropped:
-                        recheck |= {_pair(h, m) for m in self._adj[h] & old}
+        was_all = (old_size >= 2) & (old_policy == _ALL) & (policy != _ALL)
+        was_hubs = (old_size >= 2) & (old_policy == _HUBS)
+        seen: set[tuple[int, ...]] = set()
+        for g in np.flatnonzero(was_all):
+            members = flat[lo[g] : lo[g] + size[g]]
+            old = tuple(sorted(members[members < n_before].tolist()))
+            if old not in seen:
+                seen.add(old)
+                recheck |= self._edge_pairs_among(old)
+        if was_hubs.any():
+            groups = np.flatnonzero(was_hubs)
+            before = self._group_hubs(flat, lo[groups], size[groups], below=n_before)
+            now = self._group_hubs(flat, lo[groups], size[groups])
+            for k, g in enumerate(groups.tolist()):
+                hubs_now = set(now[k].tolist()) if policy[g] == _HUBS else set()
+                dropped = set(before[k].tolist()) - hubs_now - {-1}
+                if not dropped:
+                    continue
+                members = flat[lo[g] : lo[g] + size[g]]
+                old = set(members[members < n_before].tolist())
+                for h in dropped:
+                    recheck |= {_pair(h, m) for m in self._adj[h] & old}
 
         # paragraphs that became (or stopped being) template text: old members' pairs
-        template_members = {m for m in self._template_changes(lo, old_size, size) if m < n_before}
+        template_members: set[int] = set()
+        for g in np.flatnonzero(crossed):
+            members = flat[lo[g] : lo[g] + size[g]]
+            template_members.update(members[members < n_before].tolist())
+        del flat, starts, lo
         for m in template_members:
             self._profiles.pop(m, None)
         codes = np.unique(np.concatenate(candidates))
+        self._items.prefetch(sorted({c >> 32 for c in codes.tolist()}))
         for code in codes.tolist():
             self._verify(code)
         cache: dict[int, set[int]] = {}
@@ -1083,27 +1423,22 @@ class StoryIndex:
         if template_members:
             self._reverify(template_members, set(codes.tolist()))
 
-    def _update_hub_order(self) -> None:
-        """Position of every record in the order hubs are taken in: longest text first,
-        then by id (a total order, so a group's hubs depend on its members only)."""
-        live = [it for it in self._items if it is not None]
-        order = sorted(live, key=lambda it: (-it.n_shingles, it.id))
-        self._hub_rank = np.full(len(self._items), np.iinfo(np.int64).max, dtype=np.int64)
-        self._hub_rank[[it.idx for it in order]] = np.arange(len(order))
-
-    def _group_hubs(self, lo: np.ndarray, size: np.ndarray, below: int | None = None) -> np.ndarray:
-        """The KEY_GROUP_HUBS hubs of each group [lo, lo + size), shape (groups, hubs),
-        -1 where a group has fewer; ``below``: among members with a smaller index only."""
+    def _group_hubs(
+        self, flat: np.ndarray, lo: np.ndarray, size: np.ndarray, below: int | None = None
+    ) -> np.ndarray:
+        """The KEY_GROUP_HUBS hubs of each group flat[lo:lo + size], shape (groups,
+        hubs), -1 where a group has fewer; ``below``: among members with a smaller
+        handle only (the records stored before an update)."""
         hubs = np.full((lo.size, KEY_GROUP_HUBS), -1, dtype=np.int64)
         if not lo.size:
             return hubs
         gid = np.repeat(np.arange(lo.size), size)
         starts = np.repeat(lo - np.concatenate([[0], np.cumsum(size)[:-1]]), size)
-        members = self._owners[starts + np.arange(gid.size)]
+        members = flat[starts + np.arange(gid.size)]
         if below is not None:
             keep = members < below
             gid, members = gid[keep], members[keep]
-        order = np.lexsort((self._hub_rank[members], gid))
+        order = np.lexsort((self._keys.hub_keys(members), gid))
         gid, members = gid[order], members[order]
         first = np.searchsorted(gid, gid, side="left")
         rank = np.arange(gid.size) - first
@@ -1111,12 +1446,14 @@ class StoryIndex:
         hubs[gid[sel], rank[sel]] = members[sel]
         return hubs
 
-    def _group_pairs(self, lo: np.ndarray, size: np.ndarray, n_before: int) -> np.ndarray:
-        """Pair codes of all member pairs of the groups [lo, lo + size) with a new member."""
+    def _group_pairs(
+        self, flat: np.ndarray, lo: np.ndarray, size: np.ndarray, n_before: int
+    ) -> np.ndarray:
+        """Pair codes of all member pairs of the groups flat[lo:lo + size] with a new member."""
         out = [np.zeros(0, dtype=np.uint64)]
         for s in np.unique(size).tolist():
             sel = lo[size == s]
-            members = self._owners[sel[:, None] + np.arange(s)]
+            members = flat[sel[:, None] + np.arange(s)]
             iu, ju = np.triu_indices(s, 1)
             a, b = members[:, iu].ravel(), members[:, ju].ravel()
             first, second = np.minimum(a, b), np.maximum(a, b)
@@ -1126,16 +1463,18 @@ class StoryIndex:
             )
         return np.concatenate(out)
 
-    def _hub_pairs(self, lo: np.ndarray, size: np.ndarray, n_before: int) -> np.ndarray:
-        """Pair codes of each member of the groups [lo, lo + size) with the group's hubs,
-        where one of the two is new."""
+    def _hub_pairs(
+        self, flat: np.ndarray, lo: np.ndarray, size: np.ndarray, n_before: int
+    ) -> np.ndarray:
+        """Pair codes of each member of the groups flat[lo:lo + size] with the group's
+        hubs, where one of the two is new."""
         out = [np.zeros(0, dtype=np.uint64)]
         if not lo.size:
             return out[0]
-        hubs = self._group_hubs(lo, size)
+        hubs = self._group_hubs(flat, lo, size)
         gid = np.repeat(np.arange(lo.size), size)
         starts = np.repeat(lo - np.concatenate([[0], np.cumsum(size)[:-1]]), size)
-        members = self._owners[starts + np.arange(gid.size)]
+        members = flat[starts + np.arange(gid.size)]
         for k in range(KEY_GROUP_HUBS):
             hub = hubs[gid, k]
             first, second = np.minimum(members, hub), np.maximum(members, hub)
@@ -1155,11 +1494,14 @@ class StoryIndex:
         return found
 
     def _citation_pairs(self, items: list[_Item]) -> np.ndarray:
+        keys = sorted({k for it in items for k in (*it.own_keys, *it.cited_keys)})
+        self._owners_of.prefetch(keys)
+        self._citers_of.prefetch(keys)
         for item in items:
             for key in item.own_keys:
-                self._owners_of.setdefault(key, []).append(item.idx)
+                self._owners_of[key].append(item.idx)
             for key in item.cited_keys:
-                self._citers_of.setdefault(key, []).append(item.idx)
+                self._citers_of[key].append(item.idx)
         codes = set()
         for item in items:
             for key in item.cited_keys:
@@ -1172,9 +1514,9 @@ class StoryIndex:
                 )
         return np.array(sorted(codes), dtype=np.uint64)
 
-    def _group_of(self, key: np.uint64) -> tuple[int, int]:
-        lo = int(np.searchsorted(self._keys, key, side="left"))
-        return lo, int(np.searchsorted(self._keys, key, side="right")) - lo
+    def _hubs_of(self, key: np.uint64, size: int) -> set[int]:
+        flat, starts = self._keys.members(np.array([key], dtype=np.uint64))
+        return set(self._group_hubs(flat, starts[:1], np.array([size]))[0].tolist())
 
     def _supported(self, i: int, j: int, cache: dict | None = None) -> bool:
         """Whether a pair is found by some key group's policy, anchors or a citation.
@@ -1185,8 +1527,7 @@ class StoryIndex:
         shared = np.intersect1d(x.keys, y.keys, assume_unique=True)
         if not shared.size:
             return False
-        lo = np.searchsorted(self._keys, shared, side="left")
-        size = np.searchsorted(self._keys, shared, side="right") - lo
+        size = self._keys.sizes(shared)
         is_anchor = (shared >> np.uint64(60)) == np.uint64(_K_ANCHOR)
         policy = _policies(shared, size)
         if ((policy == _ALL) & ~is_anchor).any():
@@ -1196,7 +1537,7 @@ class StoryIndex:
             key = int(shared[g])
             hubs = cache.get(key) if cache is not None else None
             if hubs is None:
-                hubs = set(self._group_hubs(lo[g : g + 1], size[g : g + 1])[0].tolist())
+                hubs = self._hubs_of(shared[g], int(size[g]))
                 if cache is not None:
                     cache[key] = hubs
             if i in hubs or j in hubs:
@@ -1206,8 +1547,7 @@ class StoryIndex:
         return points >= 2 * MIN_SHARED_ANCHORS
 
     def _group_sizes(self, keys: np.ndarray) -> np.ndarray:
-        lo = np.searchsorted(self._keys, keys, side="left")
-        return np.searchsorted(self._keys, keys, side="right") - lo
+        return self._keys.sizes(keys)
 
     def _profile(self, item: _Item) -> _Profile | None:
         """Which paragraphs of a record recur in the store, and how much of it is its
@@ -1236,20 +1576,6 @@ class StoryIndex:
         other = self._profile(large)
         return _pair_keep(small.fp, large.fp, profile, other.own if other else 1.0)
 
-    def _template_changes(
-        self, groups: np.ndarray, old_size: np.ndarray, size: np.ndarray
-    ) -> set[int]:
-        """Members of the line and slot groups that crossed TEMPLATE_MIN_DF."""
-        kind = self._keys[groups] >> np.uint64(60) if groups.size else np.zeros(0, np.uint64)
-        crossed = (kind >= np.uint64(_K_LINE)) & (
-            (old_size >= TEMPLATE_MIN_DF) != (size >= TEMPLATE_MIN_DF)
-        )
-        members: set[int] = set()
-        for g in np.flatnonzero(crossed).tolist():
-            lo = int(groups[g])
-            members.update(self._owners[lo : lo + int(size[g])].tolist())
-        return members
-
     def _reverify(self, members: set[int], done: set[int]) -> None:
         """Verify again every pair of these records (their template text changed)."""
         for m in members:
@@ -1261,18 +1587,17 @@ class StoryIndex:
             if item is None:
                 continue
             codes.update(_pair(m, n) for n in self._adj[m])
-            partners: set[int] = set()
-            for key in item.keys.tolist():
-                if (key >> 60) >= _K_LINE:
-                    continue
-                lo, size = self._group_of(np.uint64(key))
-                if size >= 2 and not ((key >> 60) == _K_ANCHOR and size > ANCHOR_HUB_CAP):
-                    partners.update(self._owners[lo : lo + size].tolist())
+            keys = item.keys[(item.keys >> np.uint64(60)) < np.uint64(_K_LINE)]
+            size = self._keys.sizes(keys)
+            anchor = (keys >> np.uint64(60)) == np.uint64(_K_ANCHOR)
+            keys = keys[(size >= 2) & ~(anchor & (size > ANCHOR_HUB_CAP))]
+            partners: set[int] = set(self._keys.members(keys)[0].tolist())
             for key in item.cited_keys:
                 partners.update(self._owners_of.get(key, ()))
             for key in item.own_keys:
                 partners.update(self._citers_of.get(key, ()))
             partners.discard(m)
+            self._items.prefetch(sorted(partners))
             codes.update(_pair(m, n) for n in partners if self._supported(m, n, cache))
         for code in sorted(codes - done):
             if code in self._edges:
@@ -1286,6 +1611,7 @@ class StoryIndex:
         if edge is None:
             return
         self._edges[code] = edge
+        self._edge_changes.add(code)
         self._adj[i].add(j)
         self._adj[j].add(i)
         self._dirty.update((i, j))
@@ -1293,6 +1619,7 @@ class StoryIndex:
     def _drop_edge(self, code: int) -> None:
         i, j = code >> 32, code & 0xFFFFFFFF
         del self._edges[code]
+        self._edge_changes.add(code)
         self._adj[i].discard(j)
         self._adj[j].discard(i)
         self._dirty.update((i, j))
@@ -1304,54 +1631,64 @@ class StoryIndex:
         for n in list(self._adj[idx]):
             self._drop_edge(_pair(idx, n))
         old_story = self._story_of.get(idx)
-        if old_story in self._stories:
-            for m in self._stories.pop(old_story).members:
+        if old_story is not None:
+            self._stories_gone.add(old_story)
+            if old_story in self._stories:
+                members = self._stories.pop(old_story).members
+            elif self._stored and self._stored.story_members:
+                members = [m for m in self._stored.story_members(old_story) if m != idx]
+            else:
+                members = []
+            for m in members:
                 self._dirty.add(m)
-                self._story_of.pop(m, None)
+                dict.__setitem__(self._story_of, m, None)
                 self._roles.pop(m, None)
         self._dirty.discard(idx)
         self._profiles.pop(idx, None)
         before = []
         line_groups = []
-        for key in item.keys:
-            lo, size = self._group_of(key)
+        keys = item.keys
+        sizes = self._keys.sizes(keys)
+        for key, size in zip(keys, sizes.tolist(), strict=True):
             if int(key >> np.uint64(60)) >= _K_LINE:
                 line_groups.append((key, size))
-            anchor = int(key >> np.uint64(60)) == _K_ANCHOR
+                continue
             policy = int(_policies(np.array([key]), np.array([size]))[0])
-            hubs = self._group_hubs(np.array([lo]), np.array([size]))[0]
-            before.append((key, anchor, policy, set(hubs.tolist())))
-        keep = self._owners != idx
-        self._keys, self._owners = self._keys[keep], self._owners[keep]
+            hubs = self._hubs_of(key, size) if policy == _HUBS else set()
+            before.append((key, policy, hubs))
+        self._keys.delete(keys, np.full(keys.size, idx, dtype=np.int64))
         for key in item.own_keys:
             self._owners_of[key].remove(idx)
         for key in item.cited_keys:
             self._citers_of[key].remove(idx)
         self._items[idx] = None
-        del self._by_id[item.id]
-        del self._adj[idx]
-        self._update_hub_order()
+        self._by_id[item.id] = None
+        dict.pop(self._adj, idx, None)
+        self._removed.append((idx, item.id))
 
         codes: set[int] = set()
-        for key, _anchor, old_policy, old_hubs in before:
-            lo, size = self._group_of(key)
+        for key, old_policy, old_hubs in before:
+            size = int(self._keys.sizes(np.array([key]))[0])
             policy = int(_policies(np.array([key]), np.array([size]))[0])
-            rest = self._owners[lo : lo + size].tolist()
+            if policy not in (_ALL, _HUBS):
+                continue
+            rest = self._keys.members(np.array([key], dtype=np.uint64))[0].tolist()
             if policy == _ALL and old_policy != _ALL:
                 codes |= {_pair(a, b) for k, a in enumerate(rest) for b in rest[k + 1 :]}
             elif policy == _HUBS:
-                hubs = self._group_hubs(np.array([lo]), np.array([size]))[0].tolist()
-                if old_policy != _HUBS or set(hubs) != old_hubs:
+                hubs = self._hubs_of(key, size)
+                if old_policy != _HUBS or hubs != old_hubs:
                     codes |= {_pair(h, m) for h in hubs if h >= 0 for m in rest if m != h}
         cache: dict[int, set[int]] = {}
+        self._items.prefetch(sorted({h for c in codes for h in (c >> 32, c & 0xFFFFFFFF)}))
         for code in sorted(codes):
             if code not in self._edges and self._supported(code >> 32, code & 0xFFFFFFFF, cache):
                 self._verify(code)
         template_members: set[int] = set()
         for key, size in line_groups:
             if size >= TEMPLATE_MIN_DF > size - 1:
-                lo, rest = self._group_of(key)
-                template_members.update(self._owners[lo : lo + rest].tolist())
+                members = self._keys.members(np.array([key], dtype=np.uint64))[0]
+                template_members.update(members.tolist())
         if template_members:
             self._reverify(template_members, set())
 
@@ -1363,29 +1700,38 @@ class StoryIndex:
         seen: set[int] = set()
         components: list[set[int]] = []
         for start in sorted(self._dirty):
-            if start in seen or self._items[start] is None:
+            if start in seen or self._items.get(start) is None:
                 continue
             component = {start}
-            stack = [start]
-            while stack:
-                for n in self._adj[stack.pop()]:
-                    if n not in component:
-                        component.add(n)
-                        stack.append(n)
+            frontier = [start]
+            while frontier:
+                self._adj.prefetch(frontier)
+                nxt = []
+                for m in frontier:
+                    for n in self._adj[m]:
+                        if n not in component:
+                            component.add(n)
+                            nxt.append(n)
+                frontier = nxt
             seen |= component
             components.append(component)
         # every old story of the touched components goes before any new one is made: a
         # story split in two keeps its id in one part, which must not be popped later
         for component in components:
+            self._story_of.prefetch(component)
             for m in component:
-                old = self._story_of.pop(m, None)
+                old = self._story_of.get(m)
+                dict.__setitem__(self._story_of, m, None)
                 if old is not None:
                     self._stories.pop(old, None)
+                    self._stories_gone.add(old)
         for component in components:
+            self._items.prefetch(sorted(component))
             for story in _cluster(self._items, self._edges, self._adj, sorted(component)):
                 self._stories[story.story_id] = story
+                self._stories_made.add(story.story_id)
                 for m in story.members:
-                    self._story_of[m] = story.story_id
+                    dict.__setitem__(self._story_of, m, story.story_id)
                 for m, role in story.info.pop("_roles").items():
                     self._roles[m] = role
         self._dirty.clear()

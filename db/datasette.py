@@ -332,6 +332,39 @@ TABLES: dict[str, dict[str, Any]] = {
             "signature": "the signature, packed integers",
         },
     },
+    "story_items": {
+        "description": "Articles indexed by story detection: each has a handle in the key "
+        "index beside the database (<database>-stories/), so an update reads only what new "
+        "articles touch.",
+        "columns": {
+            "handle": "the article's number in the key index (never reused)",
+            "article_id": "the article",
+            "hub": "its place in the order key groups take their longest members in",
+            "n_shingles": "character shingles in its text",
+            "state": "digest of what it was indexed from (another is indexed again)",
+            "indexed_at": "when it was indexed (UTC)",
+            "story_id": "the story it was last put in (kept when its other rows go)",
+        },
+    },
+    "story_citations": {
+        "description": "Titles, document numbers and links each indexed article owns or "
+        "cites: citations link records that share no text.",
+        "columns": {
+            "key": "t: a title, n: a document number, u: a URL, f: a file of a page",
+            "handle": "the article (story_items.handle)",
+            "own": "1: the article is what the key names; 0: it cites it",
+        },
+    },
+    "story_index": {
+        "description": "Where story detection's key index stands: its scheme, current "
+        "segment files, next handle.",
+        "columns": {"name": "setting", "value": "its value, JSON"},
+    },
+    "story_queue": {
+        "description": "Articles written or deleted since story detection last ran "
+        "(filled by triggers on articles).",
+        "columns": {"seq": "order of the change", "article_id": "the article"},
+    },
 }
 
 # ---------------------------------------------------------------- canned queries

@@ -422,3 +422,43 @@ def m009_adjustment_factors_and_stock_reactions(db: Database) -> None:
 def m010_raw_pages_by_article(db: Database) -> None:
     # re-extraction reads each article's newest archived response
     db["raw_pages"].create_index(["article_id", "id"])
+
+
+@migrations()
+def m011_stored_story_index(db: Database) -> None:
+    """Story detection updates only what new articles touch: each indexed article's
+    handle, hub key and indexed state; the citation keys it owns or cites; where the
+    key index is (see newsmon.db.stories); relations by either end; the queue of
+    articles written since the last update."""
+    db.execute(
+        """create table story_items (
+            handle integer primary key,
+            article_id text not null unique,
+            hub integer,
+            n_shingles integer,
+            state text,
+            indexed_at text,
+            story_id text
+        )"""
+    )
+    db.execute("create index idx_story_items_story on story_items (story_id)")
+    db.execute(
+        """create table story_citations (
+            key text not null,
+            handle integer not null,
+            own integer not null,
+            primary key (key, own, handle)
+        ) without rowid"""
+    )
+    db.execute("create index idx_story_citations_handle on story_citations (handle)")
+    db["story_index"].create({"name": str, "value": str}, pk="name")
+    db["article_relations"].create_index(["b"])
+    # every article written or deleted is queued for story detection, in the writer's
+    # own transaction: an update reads the queue, never a scan of the articles
+    db.execute("create table story_queue (seq integer primary key, article_id text not null)")
+    for event, row in (("insert", "new"), ("update", "new"), ("delete", "old")):
+        db.execute(
+            f"""create trigger articles_story_queue_{event} after {event} on articles
+                begin insert into story_queue (article_id) values ({row}.id); end"""
+        )
+    db.execute("insert into story_queue (article_id) select id from articles order by id")

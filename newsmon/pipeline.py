@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from newsmon.db.analysis import load_signatures, replace_stories, save_signatures
 from newsmon.db.articles import load_articles
 
 Echo = Callable[[str], None]
@@ -50,48 +49,155 @@ def story_record(article: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def update_stories(db: Database) -> dict[str, int]:
-    """Bring stories up to date with every stored article.
+#: articles indexed per batch when many are queued at once (the first update of a large
+#: store, an import): each batch is one update, and stories do not depend on batching
+STORY_BATCH = 20_000
 
-    The index is rebuilt from the stored signatures (shingling and MinHash are
-    computed once per article and kept); only articles without a current
-    signature are fingerprinted. Stories are a function of the set of articles,
-    not of the order they arrived in, so rebuilding gives the same stories.
+
+def _record_state(record: dict[str, Any]) -> str:
+    """What a story record was indexed from, as a digest: another means index it again."""
+    import hashlib
+    import json
+
+    payload = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def update_stories(db: Database, *, batch: int = STORY_BATCH) -> dict[str, Any]:
+    """Bring stories up to date with the stored articles, reading only what changed.
+
+    Every article written or deleted is queued (a trigger on ``articles``). An update
+    takes the queue, fingerprints the new texts (old ones are never shingled again:
+    their signatures and keys are stored), finds candidates through the stored key
+    index (``newsmon.db.stories``), verifies them, and clusters again only the
+    components they changed. Stories are a function of the set of articles, not of
+    the order or batches they came in; a story's id derives from its smallest member
+    id, so untouched stories keep their rows, tags and reactions.
+
+    Returns counts and ``touched_stories``: the ids of the stories made again or
+    gone, whose tags and reactions are to be brought up to date.
     """
     from newsmon.analysis.stories import (
         SIGNATURE_SCHEME,
+        StoredIndex,
         StoryIndex,
         membership_rows,
         story_rows,
     )
+    from newsmon.db import stories as stored
 
-    records = [story_record(a) for a in load_articles(db)]
-    stored = {s["article_id"]: s["signature"] for s in load_signatures(db, SIGNATURE_SCHEME)}
-    index = StoryIndex.from_signatures(records, stored)
-    fresh = [r["id"] for r in records if stored.get(r["id"]) != index.signature(r["id"])]
-    stories = index.stories()
-    roles = index.roles()
-    relations = index.relations()
-    with db.atomic():
-        save_signatures(
-            db,
-            [
-                {
-                    "article_id": aid,
-                    "scheme": SIGNATURE_SCHEME,
-                    "n_shingles": None,
-                    "signature": index.signature(aid),
-                }
-                for aid in fresh
-            ],
-        )
-        replace_stories(db, story_rows(stories), membership_rows(roles), relations)
+    directory = stored.index_directory(db)
+    touched: set[str] = set()
+    counts = {"indexed": 0, "removed": 0, "fingerprinted": 0}
+    with stored.index_lock(directory):
+        state = _story_index_state(db, directory, SIGNATURE_SCHEME)
+        through, queued = stored.queued_articles(db)
+        for start in range(0, len(queued), batch):
+            ids = queued[start : start + batch]
+            articles = {a["id"]: a for a in load_articles(db, ids)}
+            indexed = stored.indexed_states(db, ids)
+            records, states = [], {}
+            for aid in ids:
+                if aid in articles:
+                    record = story_record(articles[aid])
+                    states[aid] = _record_state(record)
+                    if indexed.get(aid, (None, None))[1] != states[aid]:
+                        records.append(record)
+            gone = [aid for aid in ids if aid not in articles and aid in indexed]
+            if not records and not gone:
+                with db.atomic():
+                    stored.unqueue(db, ids, through)
+                continue
+            keys = stored.KeyIndex(directory, state["segments"], state["hub_length"])
+            index = StoryIndex(
+                StoredIndex(
+                    key_index=keys,
+                    next_handle=state["next_handle"],
+                    handles=lambda wanted: stored.story_handles(db, wanted),
+                    records=lambda handles: [
+                        (h, story_record(row), blob)
+                        for h, row, blob in stored.load_indexed_records(db, handles)
+                    ],
+                    citations=lambda wanted: stored.load_citations(db, wanted),
+                    relations=lambda handles: stored.load_relations_of(db, handles),
+                    story_of=lambda handles: stored.load_story_of(db, handles),
+                    story_members=lambda story_id: stored.load_story_handles(db, story_id),
+                    leftovers=lambda handle, keys=keys: (
+                        keys.keys_of(handle),
+                        *stored.load_citations_of(db, handle),
+                    ),
+                )
+            )
+            # a stored signature is of the text last indexed: good for an article not in
+            # the index (a lost key index), not for one written again since
+            signatures = stored.load_signatures_of(
+                db, [r["id"] for r in records if r["id"] not in indexed], SIGNATURE_SCHEME
+            )
+            counts["removed"] += len(index.remove(gone))
+            counts["indexed"] += len(index.add_with_signatures(records, signatures))
+            counts["fingerprinted"] += sum(1 for r in records if r["id"] not in signatures)
+            changes = index.changes()
+            state = {**state, **keys.write(), "next_handle": index.next_handle}
+            with db.atomic():
+                stored.save_story_changes(
+                    db,
+                    changes,
+                    scheme=SIGNATURE_SCHEME,
+                    states=states,
+                    stories=story_rows(changes["stories"]),
+                    members=membership_rows(changes["roles"]),
+                )
+                stored.save_index_state(db, state)
+                stored.unqueue(db, ids, through)
+            keys.discard()
+            touched |= set(changes["touched_stories"])
     return {
-        "articles": len(records),
-        "fingerprinted": len(fresh),
-        "stories": len(stories),
-        "relations": len(relations),
+        **stored.count_stories(db),
+        **counts,
+        "touched_stories": sorted(touched),
     }
+
+
+def _story_index_state(db: Database, directory: Any, scheme: str) -> dict[str, Any]:
+    """The stored story index's state, when its scheme is current and its key index is
+    whole and its own; otherwise a new, empty one (every article queued again)."""
+    import uuid
+
+    from newsmon.db import stories as stored
+
+    state = stored.load_index_state(db)
+    marker = directory / "id"
+    mine = marker.read_text().strip() if marker.exists() else None
+
+    def whole() -> bool:
+        for seg in state.get("segments", []):
+            for ext, width in (("keys", 8), ("owners", 4)):
+                path = directory / f"{seg['name']}.{ext}"
+                if seg["n"] and (not path.exists() or path.stat().st_size != seg["n"] * width):
+                    return False
+        hub = directory / "hub.i64"
+        return not state.get("hub_length") or (
+            hub.exists() and hub.stat().st_size >= state["hub_length"] * 8
+        )
+
+    if state and state.get("scheme") == scheme and state.get("directory_id") == mine and whole():
+        return state
+    fresh = {
+        "scheme": scheme,
+        "directory_id": uuid.uuid4().hex,
+        "segments": [],
+        "hub_length": 0,
+        "next_handle": 0,
+    }
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.glob("s*.*"):
+        path.unlink()
+    (directory / "hub.i64").unlink(missing_ok=True)
+    with db.atomic():
+        stored.clear_story_index(db)
+        stored.save_index_state(db, fresh)
+    marker.write_text(fresh["directory_id"] + "\n")
+    return fresh
 
 
 def analyze(
@@ -146,7 +252,7 @@ def refresh_after_store(
     computed. A crash in between leaves the next refresh or analyze to finish it.
     """
     out: dict[str, Any] = {"stories": update_stories(db)}
-    touched = out["stories"].get("touched")
+    touched = out["stories"].get("touched_stories")
     taxonomy = sync_sectors(db, config)
     out["tagged"] = tag_new_articles(db, taxonomy, since=since)
     out["story_tags"] = rollup_stored_tags(db, touched)
