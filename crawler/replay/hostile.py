@@ -68,6 +68,8 @@ def huge_chunks(body: bytes, size: int = HUGE_BYTES, chunk: int = 1 << 20):
     while sent + len(block) < size - len(tail):
         yield block
         sent += len(block)
+    rest = max(0, size - len(tail) - sent)
+    yield (paragraph * (rest // len(paragraph) + 1))[:rest]
     yield tail
 
 

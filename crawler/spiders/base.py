@@ -657,7 +657,11 @@ class NewsSpider(scrapy.Spider):
                 return
             reason = message or "request ignored"
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            said = failure.getErrorMessage()
+            if not said and failure.type.__name__ == "DownloadCancelledError":
+                cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+                said = f"larger than the response cap of {cap:,} bytes (crawl.max_response_bytes)"
+            reason = f"{failure.type.__name__}: {said}"
         if role == "attachment" and status in (404, 410):
             # a dead attachment link is a fact about the page: kept, with the reason, and
             # asked for again until it has answered 404/410 often enough to be gone
