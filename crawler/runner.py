@@ -140,9 +140,10 @@ def run_crawl(
 
     # the child runs elsewhere: a relative database path must mean the same file there
     db_path = str(Path(config.db_path).resolve())
+    busy = int(config["database.busy_timeout_ms"])
     data = json.loads(json.dumps(config.data))
     data["database"]["path"] = db_path
-    db = connect(db_path)
+    db = connect(db_path, busy_timeout_ms=busy)
     try:
         check_writable(db, db_path)  # read-only or locked: one clear error, no child
         before = last_crawl_run_id(db, spider)
@@ -203,7 +204,7 @@ def run_crawl(
             log.close()
         if report is not None:
             report.close()
-    db = connect(db_path)
+    db = connect(db_path, busy_timeout_ms=busy)
     try:
         run = crawl_run_of_pid(db, spider, proc.pid, before) or crawl_run_after(db, spider, before)
         if run is None:
