@@ -111,6 +111,17 @@ def clean_title(title: str) -> tuple[str, str | None]:
     return cleaned, "markup in the title removed (it held HTML tags or a script)"
 
 
+TITLE_ELEMENT_RE = re.compile(r"<(title|h1)\b[^>]*>(.{0,4000}?)</\1\s*>", re.I | re.S)
+
+
+def title_script_note(text: str | None) -> str | None:
+    """A note when the page's <title> or <h1> holds a script (left out of the title)."""
+    for m in TITLE_ELEMENT_RE.finditer((text or "")[:400_000]):
+        if re.search(r"<\s*script\b", m.group(2), re.I) or "&lt;script" in m.group(2).lower():
+            return f"a script in the page's <{m.group(1).lower()}> was left out of the title"
+    return None
+
+
 def markup_too_deep(text: str) -> bool:
     """Whether libxml2 gave up on the document's nesting (deeper than its limit)."""
     from lxml import etree

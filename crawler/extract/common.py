@@ -120,8 +120,20 @@ def squash(text: str | None) -> str:
     return SPACE_RUN_RE.sub(" ", text).strip() if text else ""
 
 
+#: elements whose content is code, never text (a script written into a title)
+CODE_TAGS = ("script", "style", "noscript", "template")
+
+
 def text_of(element: etree._Element | None) -> str:
-    return squash(element.text_content()) if element is not None else ""
+    if element is None:
+        return ""
+    if next((e for e in element.iter(*CODE_TAGS) if e is not element), None) is None:
+        return squash(element.text_content())
+    import copy
+
+    clean = copy.deepcopy(element)
+    etree.strip_elements(clean, *CODE_TAGS, with_tail=False)
+    return squash(clean.text_content())
 
 
 def meta_content(tree: etree._Element, *names: str) -> str | None:

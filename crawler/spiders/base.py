@@ -451,6 +451,9 @@ class NewsSpider(scrapy.Spider):
         note = completeness.decode_note(encoding)
         if note:
             record.meta["encoding_note"] = note
+        note = completeness.title_script_note(text)
+        if note:
+            record.meta["title_markup"] = note
         incomplete = completeness.page_incomplete(
             record,
             text,
