@@ -149,6 +149,7 @@ import json
 import re
 import struct
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -818,15 +819,30 @@ def _pair_keep(
     small: Fingerprint, large: Fingerprint, profile: _Profile, large_own: float
 ) -> np.ndarray | None:
     """The smaller text's shingles that count as evidence against the larger."""
-    same_line = (small.line_keys != 0) & np.isin(small.line_keys, large.line_keys)
-    large_slots = large.slot_keys[large.slot_keys != 0]
-    sibling = (small.slot_keys != 0) & np.isin(small.slot_keys, large_slots) & ~same_line
-    template = profile.recurring | (profile.slot_recurring & ~same_line)
+    recurring, slot_recurring = profile.recurring, profile.slot_recurring
+    sibling = None
+    same_line = None
+    if slot_recurring.any() or (small.slot_keys.any() and large.slot_keys.any()):
+        # a few paragraphs each: sets are faster than numpy here
+        large_lines = set(large.line_keys.tolist())
+        large_slots = set(large.slot_keys.tolist()) - {0}
+        lines, slots = small.line_keys.tolist(), small.slot_keys.tolist()
+        same_line = np.array([k != 0 and k in large_lines for k in lines], dtype=bool)
+        sibling = np.array(
+            [
+                s != 0 and s in large_slots and not same
+                for s, same in zip(slots, same_line, strict=True)
+            ],
+            dtype=bool,
+        )
+    if not recurring.any() and not slot_recurring.any() and (sibling is None or not sibling.any()):
+        return None
+    template = recurring | (slot_recurring & ~same_line) if same_line is not None else recurring
     if profile.own >= TEMPLATE_OWN_SHARE and large_own >= TEMPLATE_OWN_SHARE:
         aside = template
     else:
         aside = template & profile.short
-    if sibling.any():
+    if sibling is not None and sibling.any():
         aside = aside | sibling | profile.short
     if not aside.any():
         return None
@@ -843,6 +859,8 @@ class _Story:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+#: a record in this many pairs to check again has its partners found at once
+RECHECK_BY_PARTNERS = 1_000_000
 #: hub order: longer texts first (lengths capped at this many shingles), then a hash
 #: of the id -- an order that is a function of the record alone
 _HUB_LENGTH_CAP = (1 << 21) - 1
@@ -1413,13 +1431,10 @@ class StoryIndex:
         for m in template_members:
             self._profiles.pop(m, None)
         codes = np.unique(np.concatenate(candidates))
-        self._items.prefetch(sorted({c >> 32 for c in codes.tolist()}))
+        self._items.prefetch(sorted({h for c in codes.tolist() for h in (c >> 32, c & 0xFFFFFFFF)}))
         for code in codes.tolist():
             self._verify(code)
-        cache: dict[int, set[int]] = {}
-        for code in sorted(recheck):
-            if code in self._edges and not self._supported(code >> 32, code & 0xFFFFFFFF, cache):
-                self._drop_edge(code)
+        self._recheck(sorted(c for c in recheck if c in self._edges))
         if template_members:
             self._reverify(template_members, set(codes.tolist()))
 
@@ -1487,6 +1502,7 @@ class StoryIndex:
     def _edge_pairs_among(self, members: Iterable[int]) -> set[int]:
         found = set()
         group = set(members)
+        self._adj.prefetch(sorted(group))
         for m in group:
             for n in self._adj[m]:
                 if n in group and m < n:
@@ -1576,33 +1592,84 @@ class StoryIndex:
         other = self._profile(large)
         return _pair_keep(small.fp, large.fp, profile, other.own if other else 1.0)
 
+    def _recheck(self, codes: list[int]) -> None:
+        """Drop the relations of these pairs that no key group or citation finds any
+        more. A record in many of them gets its partners found at once."""
+        if not codes:
+            return
+        ends = [h for c in codes for h in (c >> 32, c & 0xFFFFFFFF)]
+        self._items.prefetch(sorted(set(ends)))
+        seen = Counter(ends)
+        partners: dict[int, set[int]] = {}
+        cache: dict[int, set[int]] = {}
+        for code in codes:
+            i, j = code >> 32, code & 0xFFFFFFFF
+            k = i if seen[i] >= seen[j] else j
+            if seen[k] >= RECHECK_BY_PARTNERS:
+                if k not in partners:
+                    partners[k] = self._supported_partners(k)
+                ok = (j if k == i else i) in partners[k]
+            else:
+                ok = self._supported(i, j, cache)
+            if not ok:
+                self._drop_edge(code)
+
+    def _supported_partners(self, m: int) -> set[int]:
+        """Every record a pair with ``m`` is found with (``_supported`` for all of them
+        at once, from the key groups, without reading the partners)."""
+        item = self._items[m]
+        keys = item.keys[(item.keys >> np.uint64(60)) < np.uint64(_K_LINE)]
+        size = self._keys.sizes(keys)
+        policy = _policies(keys, size)
+        sel = policy != _NONE
+        keys, size, policy = keys[sel], size[sel], policy[sel]
+        partners: set[int] = set()
+        for key in item.cited_keys:
+            partners.update(self._owners_of.get(key, ()))
+        for key in item.own_keys:
+            partners.update(self._citers_of.get(key, ()))
+        if keys.size:
+            is_anchor = (keys >> np.uint64(60)) == np.uint64(_K_ANCHOR)
+            flat, starts = self._keys.members(keys)
+            lo, sizes = starts[:-1], np.diff(starts)
+            gid = np.repeat(np.arange(keys.size), sizes)
+            hubs = self._group_hubs(flat, lo, sizes)
+            by_hub = (policy == _HUBS)[gid] & (
+                (hubs[gid] == m).any(axis=1) | (hubs[gid] == flat[:, None]).any(axis=1)
+            )
+            by_all = (policy == _ALL)[gid]
+            anchor = is_anchor[gid]
+            found = (~anchor & (by_all | by_hub)) & (flat != m)
+            partners.update(flat[found].tolist())
+            points = np.where(anchor & by_all, 2, 0) + np.where(anchor & by_hub, 1, 0)
+            scored = (points > 0) & (flat != m)
+            if scored.any():
+                who, total = np.unique(flat[scored], return_inverse=True)
+                sums = np.bincount(total, weights=points[scored])
+                partners.update(who[sums >= 2 * MIN_SHARED_ANCHORS].tolist())
+        partners.discard(m)
+        return partners
+
     def _reverify(self, members: set[int], done: set[int]) -> None:
         """Verify again every pair of these records (their template text changed)."""
         for m in members:
             self._profiles.pop(m, None)
-        cache: dict[int, set[int]] = {}
         codes: set[int] = set()
+        supported: set[int] = set()
         for m in sorted(members):
-            item = self._items[m]
-            if item is None:
+            if self._items.get(m) is None:
                 continue
             codes.update(_pair(m, n) for n in self._adj[m])
-            keys = item.keys[(item.keys >> np.uint64(60)) < np.uint64(_K_LINE)]
-            size = self._keys.sizes(keys)
-            anchor = (keys >> np.uint64(60)) == np.uint64(_K_ANCHOR)
-            keys = keys[(size >= 2) & ~(anchor & (size > ANCHOR_HUB_CAP))]
-            partners: set[int] = set(self._keys.members(keys)[0].tolist())
-            for key in item.cited_keys:
-                partners.update(self._owners_of.get(key, ()))
-            for key in item.own_keys:
-                partners.update(self._citers_of.get(key, ()))
-            partners.discard(m)
-            self._items.prefetch(sorted(partners))
-            codes.update(_pair(m, n) for n in partners if self._supported(m, n, cache))
-        for code in sorted(codes - done):
+            found = {_pair(m, n) for n in self._supported_partners(m)}
+            codes |= found
+            supported |= found
+        todo = sorted(codes - done)
+        self._items.prefetch(sorted({h for c in todo for h in (c >> 32, c & 0xFFFFFFFF)}))
+        cache: dict[int, set[int]] = {}
+        for code in todo:
             if code in self._edges:
                 self._drop_edge(code)
-            if self._supported(code >> 32, code & 0xFFFFFFFF, cache):
+            if code in supported or self._supported(code >> 32, code & 0xFFFFFFFF, cache):
                 self._verify(code)
 
     def _verify(self, code: int) -> None:

@@ -1,27 +1,42 @@
-"""Benchmark of story clustering on a synthetic corpus made from real text.
+"""Benchmark of story detection on a synthetic corpus made from real text: in memory,
+and over stored articles at 100,000 and 1,000,000.
 
-    python bench/bench_dedupe.py            # 100,000 documents
-    python bench/bench_dedupe.py --n 5000   # a quick run
+    python bench/bench_dedupe.py            # 100,000 in memory; stores of 100k and 1M
+    python bench/bench_dedupe.py --n 5000   # a quick run (one store of 5,000)
+    python bench/bench_dedupe.py --stores 1000000 --skip-memory
 
 The corpus: the clauses of the five seed documents and of the recorded real pages
 (newsmon/data) are recombined into distinct base documents (sentences of 1-4
-random clauses, paragraphs of 3-7 sentences, about 1,200 characters a document, digits redrawn and about one
-character in six replaced by a character of the corpus -- the pool has only a
-few thousand clauses, so without this every clause would recur in hundreds of
-"different" documents, far more shared text than unrelated news has), each the
-origin of a reprint group of known membership. The other members of a group are copies
-with another site's header or footer boilerplate, punctuation edits, sentence
-edits (clauses replaced, dropped or added), truncations to 55-90%, partial
-reprints of a 25-45% section, or several of these. Group sizes are 1 + a
-geometric number (mean 3.3), with a few groups of 80-150 members; boilerplate
-comes from a small set of templates, so it is shared by thousands of documents.
+random clauses, paragraphs of 3-7 sentences, about 1,200 characters a document,
+digits redrawn and about one character in six replaced by a character of the
+corpus -- the pool has only a few thousand clauses, so without this every clause
+would recur in hundreds of "different" documents, far more shared text than
+unrelated news has), each the origin of a reprint group of known membership. The
+other members of a group are copies with another site's header or footer
+boilerplate, punctuation edits, sentence edits (clauses replaced, dropped or
+added), truncations to 55-90%, partial reprints of a 25-45% section, or several
+of these. Group sizes are 1 + a geometric number (mean 3.3), with a few groups of
+80-150 members; boilerplate comes from a small set of templates, so it is shared
+by thousands of documents.
 
-Measured: wall time and peak memory (max RSS) of ``story_clusters`` on the whole
-corpus, pairwise precision and recall of the stories against the known groups
+In memory: wall time and peak memory (max RSS) of ``story_clusters`` on ``--n``
+documents, pairwise precision and recall of the stories against the known groups
 (a pair is positive when both documents are in one story / one group), and the
 same on a slice of ``--baseline-n`` documents for the naive baseline: exact
 Jaccard and containment of all pairs (a sparse document x shingle product),
 pairs with containment >= REPRINT_CONTAINMENT linked, connected components.
+
+Stored (``--stores``): a store of N articles is built once through the product's
+path (save_article, then update_stories in batches; the key index compacted) and
+cached under ``--cache`` (the build's time is printed); the articles held back
+are reprints and new stories drawn at random from the corpus. On a working copy
+of the store (the key index's immutable segments hard-linked), each in a child
+process whose time and peak RSS are measured: a crawl that stores 10 new
+articles and its story update (update_stories), then 10,000 new articles with
+stories, tags and reactions brought up to date (refresh_after_store). Then the
+growth of both from the smallest store to the largest. The stores have no
+full-text index (search is not story detection; at a million articles the trigram
+index alone would be some 10 GB).
 """
 
 from __future__ import annotations
@@ -29,10 +44,14 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import re
 import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from importlib import resources
@@ -301,13 +320,241 @@ def max_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=100_000, help="documents in the corpus")
-    parser.add_argument("--baseline-n", type=int, default=5_000, help="documents for the baseline")
-    parser.add_argument("--seed", type=int, default=20220708)
-    args = parser.parse_args(argv)
+# ---------------------------------------------------------------- stored stories
 
+
+#: articles a crawl stores, and an update's batch of new articles
+CRAWL, UPDATE = 10, 10_000
+
+
+def article_row(record: dict) -> dict:
+    """A corpus record as the crawler saves an article."""
+    return {
+        "url": record["url"],
+        "site": record["site"],
+        "kind": record["kind"],
+        "title": record["title"],
+        "text": record["text"],
+        "text_match": matching_text(record["text"], already_display=True),
+        "published_at": record["published_at"],
+        "meta": {},
+    }
+
+
+def store_key(size: int, seed: int, held: int) -> dict:
+    from newsmon.analysis.stories import SIGNATURE_SCHEME
+    from newsmon.db.migrations import migrations
+
+    return {
+        "size": size,
+        "seed": seed,
+        "held": held,
+        "scheme": SIGNATURE_SCHEME,
+        "schema": [m.name for m in migrations._migrations],
+    }
+
+
+def child_build(size: int, directory: Path, seed: int, held: int) -> dict:
+    """Build a store of ``size`` articles in ``directory`` and hold back ``held``."""
+    from newsmon.db import connect
+    from newsmon.db.articles import save_article
+    from newsmon.db.stories import compact_story_index
+    from newsmon.pipeline import update_stories
+
+    t0 = time.perf_counter()
+    corpus = Corpus(size + held, seed)
+    rng = random.Random(seed + 1)
+    back = set(rng.sample(range(len(corpus.records)), held))
+    kept = [r for i, r in enumerate(corpus.records) if i not in back]
+    later = [r for i, r in enumerate(corpus.records) if i in back]
+    rng.shuffle(later)
+    with open(directory / "held.jsonl", "w", encoding="utf-8") as fh:
+        for r in later:
+            fh.write(json.dumps(article_row(r), ensure_ascii=False) + "\n")
+    t1 = time.perf_counter()
+    db = connect(directory / "bench.db")
+    db["articles"].disable_fts()
+    for start in range(0, len(kept), 5000):
+        with db.atomic():
+            for r in kept[start : start + 5000]:
+                save_article(db, article_row(r))
+    del corpus, kept
+    gc.collect()
+    t2 = time.perf_counter()
+    result = update_stories(db)
+    t3 = time.perf_counter()
+    state = compact_story_index(db)
+    t4 = time.perf_counter()
+    db.execute("pragma wal_checkpoint(truncate)")
+    return {
+        "corpus_s": t1 - t0,
+        "save_s": t2 - t1,
+        "stories_s": t3 - t2,
+        "compact_s": t4 - t3,
+        "total_s": t4 - t0,
+        "articles": result["articles"],
+        "stories": result["stories"],
+        "relations": result["relations"],
+        "keys": sum(s["n"] for s in state["segments"]),
+    }
+
+
+def child_update(db_path: Path, records: Path, first: int, n: int, full: bool) -> dict:
+    """Store ``n`` held-back articles (from line ``first``), then bring stories (and,
+    ``full``, tags and reactions) up to date; the update's time is measured."""
+    from newsmon.config import load_config
+    from newsmon.db import connect
+    from newsmon.db.articles import save_article, utc_now
+    from newsmon.pipeline import refresh_after_store, update_stories
+
+    with open(records, encoding="utf-8") as fh:
+        rows = [json.loads(line) for k, line in enumerate(fh) if first <= k < first + n]
+    db = connect(db_path)
+    since = utc_now()
+    t0 = time.perf_counter()
+    with db.atomic():
+        for row in rows:
+            save_article(db, row)
+    t1 = time.perf_counter()
+    if full:
+        config = load_config(env={}, db=str(db_path))
+        out = refresh_after_store(db, config, since=since)
+        stories = out["stories"]
+        extra = {"tagged": out.get("tagged"), "story_tags": out.get("story_tags")}
+    else:
+        stories = update_stories(db)
+        extra = {}
+    t2 = time.perf_counter()
+    return {
+        "save_s": t1 - t0,
+        "update_s": t2 - t1,
+        "indexed": stories["indexed"],
+        "fingerprinted": stories["fingerprinted"],
+        "touched": len(stories["touched_stories"]),
+        "articles": stories["articles"],
+        **extra,
+    }
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set (VmHWM): since its exec, unlike ru_maxrss,
+    which a child inherits from the process that forked it."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return max_rss_mib()
+
+
+def run_child(args: list[str]) -> tuple[dict, float]:
+    """Run this script as a child; its JSON answer and its peak RSS in MiB."""
+    proc = subprocess.Popen(
+        [sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True, env=os.environ
+    )
+    out = proc.stdout.read()
+    code = proc.wait()
+    if code != 0:
+        raise RuntimeError(f"child {' '.join(args)} failed ({code})")
+    answer = json.loads(out.strip().splitlines()[-1])
+    return answer, answer.pop("peak_rss_mib")
+
+
+def cached_store(size: int, cache: Path, seed: int, held: int) -> tuple[Path, dict, float | None]:
+    """The store of ``size`` articles, built now or found in the cache."""
+    directory = cache / f"store-{size}"
+    meta_path = directory / "build.json"
+    key = store_key(size, seed, held)
+    if meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("key") == key:
+            return directory, meta, None
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    print(f"  building the store of {size:,} articles in {directory} ...", flush=True)
+    build, rss = run_child(
+        [
+            "--child",
+            "build",
+            "--size",
+            str(size),
+            "--dir",
+            str(directory),
+            "--seed",
+            str(seed),
+            "--held",
+            str(held),
+        ]
+    )
+    meta = {"key": key, "build": build, "build_rss_mib": rss}
+    meta_path.write_text(json.dumps(meta, indent=1))
+    return directory, meta, rss
+
+
+def working_copy(store: Path, work: Path) -> Path:
+    """A copy of a store to measure on: the database copied, the key index's segment
+    files (never written again) hard-linked."""
+    from newsmon.db.stories import INDEX_SUFFIX
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    shutil.copyfile(store / "bench.db", work / "bench.db")
+    src, dst = store / ("bench.db" + INDEX_SUFFIX), work / ("bench.db" + INDEX_SUFFIX)
+    dst.mkdir()
+    for path in src.iterdir():
+        if path.name.startswith("s") and path.suffix in (".keys", ".owners"):
+            os.link(path, dst / path.name)
+        elif path.name != "lock":
+            shutil.copyfile(path, dst / path.name)
+    return work / "bench.db"
+
+
+def stored_figures(size: int, cache: Path, seed: int, crawl: int, update: int) -> dict:
+    store, meta, _rss = cached_store(size, cache, seed, crawl + update)
+    build = meta["build"]
+    print(
+        f"stored stories, {build['articles']:,} articles: {build['stories']:,} stories, "
+        f"{build['relations']:,} relations, {build['keys']:,} index keys; store built in "
+        f"{build['total_s']:.0f} s (corpus {build['corpus_s']:.0f} s, saving {build['save_s']:.0f} s, "
+        f"story detection {build['stories_s']:.0f} s, compaction {build['compact_s']:.0f} s; "
+        f"peak RSS {meta['build_rss_mib']:,.0f} MiB), cached in {store}",
+        flush=True,
+    )
+    db_path = working_copy(store, cache / f"work-{size}")
+    held = store / "held.jsonl"
+    out = {"size": build["articles"]}
+    for name, first, n, full in (("crawl", 0, crawl, False), ("update", crawl, update, True)):
+        figures, rss = run_child(
+            [
+                "--child",
+                "update",
+                "--db",
+                str(db_path),
+                "--records",
+                str(held),
+                "--first",
+                str(first),
+                "--count",
+                str(n),
+            ]
+            + (["--full"] if full else [])
+        )
+        out[name] = {**figures, "rss_mib": rss}
+        what = (
+            f"a crawl of {n} new articles: story update"
+            if not full
+            else f"{n:,} new articles: stories, tags and reactions"
+        )
+        print(
+            f"  {what} {figures['update_s']:.1f} s, peak RSS {rss:,.0f} MiB "
+            f"({figures['indexed']} indexed, {figures['fingerprinted']} fingerprinted, "
+            f"{figures['touched']} stories touched; storing them took {figures['save_s']:.1f} s)",
+            flush=True,
+        )
+    shutil.rmtree(cache / f"work-{size}", ignore_errors=True)
+    return out
+
+
+def memory_figures(args) -> None:
     start = time.perf_counter()
     corpus = Corpus(args.n, args.seed)
     chars = sum(len(r["text"]) for r in corpus.records)
@@ -323,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     precision, recall = pair_scores(labels, corpus.groups)
     rss_peak = max_rss_mib()
     print(
-        f"stories: {len(corpus.records)} documents in {elapsed:.1f} s "
+        f"stories in memory: {len(corpus.records)} documents in {elapsed:.1f} s "
         f"({len(corpus.records) / elapsed:.0f} documents/s), {len(set(labels))} stories"
     )
     print(f"peak memory (max RSS): {rss_peak:.0f} MiB (corpus alone: {rss_before:.0f} MiB)")
@@ -343,8 +590,66 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  time ratio naive/stories on the slice: {naive_time / ours_time:.1f}; "
         f"naive extrapolated to {len(corpus.records)} documents (quadratic): "
-        f"{naive_time * scale:.0f} s = {naive_time * scale / elapsed:.1f} x the stories run"
+        f"{naive_time * scale:.0f} s = {naive_time * scale / elapsed:.1f} x the stories run",
+        flush=True,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000, help="documents in memory")
+    parser.add_argument("--baseline-n", type=int, default=5_000, help="documents for the baseline")
+    parser.add_argument("--seed", type=int, default=20220708)
+    parser.add_argument(
+        "--stores",
+        help="store sizes, comma-separated (default 100000,1000000; with --n below 100,000: "
+        "one store of --n articles, updates of 10 and --n / 10)",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "newsmon-bench-dedupe",
+        help="where the stores are built once and kept",
+    )
+    parser.add_argument("--skip-memory", action="store_true", help="stored figures only")
+    parser.add_argument("--child", choices=["build", "update"], help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--held", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--records", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--first", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--full", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child == "build":
+        answer = child_build(args.size, args.dir, args.seed, args.held)
+        print(json.dumps({**answer, "peak_rss_mib": peak_rss_mib()}))
+        return 0
+    if args.child == "update":
+        answer = child_update(args.db, args.records, args.first, args.count, args.full)
+        print(json.dumps({**answer, "peak_rss_mib": peak_rss_mib()}))
+        return 0
+
+    if not args.skip_memory:
+        memory_figures(args)
+    if args.stores:
+        sizes, crawl, update = [int(x) for x in args.stores.split(",")], CRAWL, UPDATE
+    elif args.n < 100_000:
+        sizes, crawl, update = [args.n], CRAWL, max(args.n // 10, CRAWL)
+    else:
+        sizes, crawl, update = [100_000, 1_000_000], CRAWL, UPDATE
+    args.cache.mkdir(parents=True, exist_ok=True)
+    figures = [stored_figures(size, args.cache, args.seed, crawl, update) for size in sizes]
+    if len(figures) > 1:
+        small, large = figures[0], figures[-1]
+        print(f"growth from {small['size']:,} to {large['size']:,} stored articles:")
+        for name, what in (("crawl", f"crawl of {crawl}"), ("update", f"{update:,} new")):
+            print(
+                f"  {what}: time x{large[name]['update_s'] / small[name]['update_s']:.2f}, "
+                f"peak RSS x{large[name]['rss_mib'] / small[name]['rss_mib']:.2f}"
+            )
     return 0
 
 

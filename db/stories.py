@@ -85,9 +85,13 @@ class _Segment:
         if n == 0:
             keys, owners = np.zeros(0, np.uint64), np.zeros(0, np.int32)
         else:
-            keys = np.memmap(directory / f"{entry['name']}.keys", dtype="<u8", mode="r", shape=(n,))
-            owners = np.memmap(
-                directory / f"{entry['name']}.owners", dtype="<i4", mode="r", shape=(n,)
+            # plain ndarray views of the mapped files: numpy's memmap subclass makes
+            # every small searchsorted pay for its wrapping
+            keys = np.asarray(
+                np.memmap(directory / f"{entry['name']}.keys", dtype="<u8", mode="r", shape=(n,))
+            )
+            owners = np.asarray(
+                np.memmap(directory / f"{entry['name']}.owners", dtype="<i4", mode="r", shape=(n,))
             )
         return cls(entry["name"], keys, owners, tomb=bool(entry.get("tomb")))
 
@@ -185,7 +189,9 @@ class KeyIndex:
         self._hub_length = hub_length
         hub_path = directory / "hub.i64"
         if hub_length and hub_path.exists():
-            self._hub_file = np.memmap(hub_path, dtype="<i8", mode="r", shape=(hub_length,))
+            self._hub_file = np.asarray(
+                np.memmap(hub_path, dtype="<i8", mode="r", shape=(hub_length,))
+            )
         else:
             self._hub_file = np.zeros(0, dtype=np.int64)
         self._new_keys: list[np.ndarray] = []
@@ -338,8 +344,10 @@ class KeyIndex:
                 os.fsync(fh.fileno())
             self._hub_length = top + 1
             self._hub_new = {}
-            self._hub_file = np.memmap(
-                self.directory / "hub.i64", dtype="<i8", mode="r", shape=(self._hub_length,)
+            self._hub_file = np.asarray(
+                np.memmap(
+                    self.directory / "hub.i64", dtype="<i8", mode="r", shape=(self._hub_length,)
+                )
             )
         return self.state()
 
@@ -734,6 +742,22 @@ def save_story_changes(
         marks = ",".join("?" * len(part))
         for table, column in STORY_TABLES:
             db.execute(f"delete from {table} where {column} in ({marks})", list(part))
+
+
+def compact_story_index(db: Database) -> dict[str, Any]:
+    """Merge the key index's segments into one and drop its tombstones (maintenance: an
+    update merges only small segments, never more than MERGE_BUDGET keys)."""
+    directory = index_directory(db)
+    with index_lock(directory):
+        state = load_index_state(db)
+        if not state.get("segments"):
+            return state
+        keys = KeyIndex(directory, state["segments"], state["hub_length"])
+        state = {**state, **keys.compact()}
+        with db.atomic():
+            save_index_state(db, state)
+        keys.discard()
+    return state
 
 
 def count_stories(db: Database) -> dict[str, int]:
