@@ -453,8 +453,6 @@ def m011_stored_story_index(db: Database) -> None:
     db.execute("create index idx_story_citations_handle on story_citations (handle)")
     db["story_index"].create({"name": str, "value": str}, pk="name")
     db["article_relations"].create_index(["b"])
-    # the articles written since a time (tagging after a crawl) without a scan
-    db["articles"].create_index(["updated_at"])
     # every article written or deleted is queued for story detection, in the writer's
     # own transaction: an update reads the queue, never a scan of the articles
     db.execute("create table story_queue (seq integer primary key, article_id text not null)")
@@ -464,3 +462,9 @@ def m011_stored_story_index(db: Database) -> None:
                 begin insert into story_queue (article_id) values ({row}.id); end"""
         )
     db.execute("insert into story_queue (article_id) select id from articles order by id")
+
+
+@migrations()
+def m012_articles_by_update_time(db: Database) -> None:
+    # the articles written since a time (tagging what a crawl stored) without a scan
+    db["articles"].create_index(["updated_at"])
