@@ -121,5 +121,6 @@ def test_import_draws_its_progress_on_a_real_terminal(tmp_path):
     out, _ = proc.communicate(timeout=60)
     os.close(leader)
     assert proc.returncode == 0
-    assert out.startswith(b"imported 5 new, ") and b", 0 failed\n" in out
+    # each file is a document of its own: without a URL a document is its file (issue 10)
+    assert out.startswith(b"imported 60 new, ") and b", 0 failed\n" in out
     assert b"/60 files" in seen and seen.endswith(b"\r\x1b[K")
