@@ -16,6 +16,7 @@ BENCHES = {
     "bench_extract.py": ["--repeats", "3"],
     "bench_dedupe.py": ["--n", "5000"],
     "bench_reaction.py": [],
+    "bench_distributed.py": ["--quick"],
 }
 
 

@@ -211,6 +211,16 @@ redis.call('HSET', KEYS[2], ARGV[1], r[2] .. '\\n' .. r[1])
 return r[1]
 """
 
+#: a new request: into the duplicate filter and onto the queue in one step, so that a
+#: repeated call (the client's retry after a lost answer) finds it seen and queued,
+#: never seen and dropped. KEYS: dupefilter, queue; ARGV: fingerprint ("" for a request
+#: that is not filtered), score, request. Returns 1 when queued, 0 when a duplicate.
+ENQUEUE_LUA = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], tonumber(ARGV[2]), ARGV[3])
+return 1
+"""
+
 #: requeue dead workers' requests, then finish the crawl if nothing is left.
 #: KEYS: workers set, queue, crawl hash, stream; ARGV: in-flight prefix, heartbeat prefix.
 #: Returns {requests put back, 1 if the crawl finished now}.
@@ -502,12 +512,14 @@ def seed_crawl(config, redis_url: str, spider_name: str, db, *, refresh: bool = 
     dupefilter = RFPDupeFilter(client, dupefilter_key(spider_name))
     dupefilter.clear()
     queue = PriorityQueue(client, spider, queue_key(spider_name), serializer=picklecompat)
+    enqueue = client.register_script(ENQUEUE_LUA)
     queued = 0
     for request in requests:
-        if not request.dont_filter and dupefilter.request_seen(request):
-            continue
-        queue.push(request)
-        queued += 1
+        fingerprint = "" if request.dont_filter else dupefilter.request_fingerprint(request)
+        data = queue._encode_request(request)
+        queued += int(
+            enqueue(keys=[dupefilter.key, queue.key], args=[fingerprint, -request.priority, data])
+        )
     counters = {
         k: v for k, v in spider.crawler.stats.get_stats().items() if isinstance(v, (int, float))
     }

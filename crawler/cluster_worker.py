@@ -87,6 +87,7 @@ class ClusterScheduler(Scheduler):
         self.inflight = cluster.inflight_prefix(self.name) + self.worker
         self.heartbeat = cluster.heartbeat_prefix() + self.worker
         self.pop_script = self.server.register_script(cluster.POP_LUA)
+        self.enqueue_script = self.server.register_script(cluster.ENQUEUE_LUA)
         logger.info("worker %s takes %s requests from Redis", self.worker, self.name)
         self.ticker = task.LoopingCall(self.tick)
         self.ticker.start(cluster.TICK_S, now=True)
@@ -118,12 +119,24 @@ class ClusterScheduler(Scheduler):
         return request
 
     def enqueue_request(self, request):
+        """scrapy-redis' enqueue (duplicate filter, then the queue) as one script."""
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        data = self.queue._encode_request(request)
         while True:
             try:
-                return super().enqueue_request(request)
+                added = self.enqueue_script(
+                    keys=[self.df.key, self.queue.key], args=[fingerprint, -request.priority, data]
+                )
+                break
             except _redis_errors() as exc:  # a request made must not be lost: wait for Redis
                 self._warn(f"cannot put a request on the queue: {exc}")
                 cluster.wait_for_redis(self.server)
+        if not added:
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
 
     def has_pending_requests(self):
         try:
@@ -367,17 +380,27 @@ class ClusterFrontierSpiderMiddleware(_RedisComponent):
 
 
 class ClusterRateLimitMiddleware(_RedisComponent):
-    """Each host's DOWNLOAD_DELAY between two requests and CONCURRENT_REQUESTS_PER_DOMAIN
-    requests at once, for all workers together (crawler.cluster.TURN_LUA). The host is
-    the live host (with a replay site, the site a path stands for). Off with
-    NEWSMON_CLUSTER_POLITE = False (a benchmark of raw throughput)."""
+    """Each host's delay between two requests and number of requests at once, for all
+    workers together (crawler.cluster.TURN_LUA): the configuration's download_delay and
+    concurrent_per_domain (NEWSMON_CLUSTER_DELAY, NEWSMON_CLUSTER_CONCURRENCY). The host
+    is the live host (with a replay site, the site a path stands for).
+
+    It is the last step before the download, and with it on (run_worker) Scrapy's own
+    per-worker delay, per-domain limit and AutoThrottle are off: a turn taken here is
+    not spent waiting in a worker's queue, so requests reach a host no closer together
+    than the delay. Off with NEWSMON_CLUSTER_POLITE = False (a benchmark of raw
+    throughput)."""
 
     def __init__(self, crawler):
         super().__init__(crawler)
         s = crawler.settings
         self.enabled = s.getbool("NEWSMON_CLUSTER_POLITE", True)
-        self.delay_ms = int(s.getfloat("DOWNLOAD_DELAY") * 1000)
-        self.concurrency = s.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
+        self.delay_ms = int(
+            s.getfloat("NEWSMON_CLUSTER_DELAY", s.getfloat("DOWNLOAD_DELAY")) * 1000
+        )
+        self.concurrency = s.getint(
+            "NEWSMON_CLUSTER_CONCURRENCY", s.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
+        )
         self.lease_ms = int((s.getfloat("DOWNLOAD_TIMEOUT", 30.0) + 30) * 1000)
         self.base_url = s.get("NEWSMON_BASE_URL") or ""
         self.script = self.client.register_script(cluster.TURN_LUA)
@@ -484,6 +507,20 @@ def run_worker(
     base = cluster.project_settings(config)
     options = worker_settings(base, redis_url, NEWSMON_EXIT_WHEN_IDLE=exit_when_idle)
     options.update(settings or {})
+    merged = base.copy()
+    merged.setdict(options, priority="cmdline")
+    if merged.getbool("NEWSMON_CLUSTER_POLITE", True):
+        # the cluster limit holds the configured delay and concurrency for all workers;
+        # the worker's own slot must not hold a granted turn back (see the middleware)
+        options.setdefault("NEWSMON_CLUSTER_DELAY", merged.getfloat("DOWNLOAD_DELAY"))
+        options.setdefault(
+            "NEWSMON_CLUSTER_CONCURRENCY", merged.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        )
+        options.update(
+            DOWNLOAD_DELAY=0,
+            AUTOTHROTTLE_ENABLED=False,
+            CONCURRENT_REQUESTS_PER_DOMAIN=merged.getint("CONCURRENT_REQUESTS"),
+        )
     full = cluster.project_settings(config, options)
     # an idle worker looks at the shared queue this often, not every 5 s
     ExecutionEngine._SLOT_HEARTBEAT_INTERVAL = POLL_S

@@ -121,6 +121,14 @@ def _run(state: State, run_id: str | None) -> dict | None:
     metavar="SECONDS",
     help="After this long without a heartbeat the others put this worker's requests back",
 )
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A Scrapy setting for this worker, as `scrapy crawl -s` (repeatable)",
+)
 @pass_state
 @handle_errors
 def worker(
@@ -129,6 +137,7 @@ def worker(
     redis_url: str,
     exit_when_idle: bool,
     heartbeat_ttl: float,
+    overrides: tuple[str, ...],
 ) -> None:
     """Fetch and parse for shared crawls: take requests from Redis, send what they give
     back to Redis for the writer. Never opens the database, so it runs on any machine
@@ -147,6 +156,12 @@ def worker(
     """
     from newsmon.crawler.cluster_worker import run_worker
 
+    settings: dict[str, str | float] = {"NEWSMON_HEARTBEAT_TTL_S": heartbeat_ttl}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--set")
+        settings[name] = value
     config = state.config
     names = list(spiders) or [s for s in SPIDERS if config.source(s).get("enabled") is not False]
     with redis_errors(redis_url):
@@ -155,7 +170,7 @@ def worker(
             redis_url,
             names,
             exit_when_idle=exit_when_idle,
-            settings={"NEWSMON_HEARTBEAT_TTL_S": heartbeat_ttl},
+            settings=settings,
         )
 
 
