@@ -49,6 +49,10 @@ MERGE_CHUNK = 4_000_000
 #: bytes a key); larger merges wait for ``KeyIndex.compact`` (newsmon analyze), so a
 #: crawl of ten articles never rewrites the whole index
 MERGE_BUDGET = 16_000_000
+#: past this many segments an update merges them all (a million articles in segments
+#: of MERGE_BUDGET keys are about a dozen; a store growing by a million a year
+#: reaches this in about two years)
+MAX_SEGMENTS = 32
 #: handles per query of SQLite (below its limit of host parameters)
 SQL_CHUNK = 500
 _NO_HUB = np.iinfo(np.int64).max
@@ -328,7 +332,7 @@ class KeyIndex:
                 _Segment.load(self.directory, {"name": name, "n": run.size, "tomb": run.tomb})
             )
         self._pending = self._tombs = None
-        written = self._merged(written)
+        written = self._merged(written, compact=len(written) > MAX_SEGMENTS)
         self._obsolete = [s.name for s in self._segments if s.name not in {w.name for w in written}]
         self._segments = written
         if self._hub_new:

@@ -217,13 +217,19 @@ def test_a_lost_key_index_is_rebuilt_from_the_stored_signatures(tmp_path, articl
     assert snapshot(db) == one_shot[2]
 
 
-def test_the_key_index_on_disk_answers_as_the_one_in_memory(tmp_path, monkeypatch):
-    """Random keys inserted over many updates (with merges), some owners taken out:
-    sizes, members and hub keys as MemoryKeyIndex gives them; compaction drops the
+@pytest.mark.parametrize("budget,max_segments", [(16_000_000, 32), (300, 3)])
+def test_the_key_index_on_disk_answers_as_the_one_in_memory(
+    tmp_path, monkeypatch, budget, max_segments
+):
+    """Random keys inserted over many updates (with merges; with a small budget, the
+    segments pile up until an update merges them all), some owners taken out: sizes,
+    members and hub keys as MemoryKeyIndex gives them; compaction drops the
     tombstones and changes no answer."""
     import newsmon.db.stories as stored
 
     monkeypatch.setattr(stored, "MERGE_CHUNK", 1000)
+    monkeypatch.setattr(stored, "MERGE_BUDGET", budget)
+    monkeypatch.setattr(stored, "MAX_SEGMENTS", max_segments)
     rng = np.random.default_rng(3)
     pool = rng.integers(0, 1 << 62, 400, dtype=np.int64).astype(np.uint64)
     memory = MemoryKeyIndex()
@@ -253,6 +259,7 @@ def test_the_key_index_on_disk_answers_as_the_one_in_memory(tmp_path, monkeypatc
         _same_answers(memory, disk, pool)
         state = disk.write()
         disk.discard()
+        assert len(state["segments"]) <= max_segments + 1
         _same_answers(memory, KeyIndex(tmp_path, state["segments"], state["hub_length"]), pool)
     disk = KeyIndex(tmp_path, state["segments"], state["hub_length"])
     state = disk.compact()
