@@ -72,6 +72,11 @@ def page_incomplete(
     if text is not None and looks_html(text, content_type) and ends_mid_markup(text):
         return "the document ends in the middle of its markup (no closing </html>)"
     if record.site in TEMPLATE_SITES and record.parser.endswith("+generic"):
+        if text and markup_too_deep(text):
+            return (
+                f"the document nests elements deeper than {MARKUP_DEPTH_LIMIT} levels: "
+                "the parser stopped there, and the page's body was not read"
+            )
         why = record.meta.get("fallback") or f"the {record.site} parser found no body"
         return f"the {record.site} template's body was not found ({why})"
     return None
@@ -143,5 +148,5 @@ def decode_note(encoding: str | None) -> str | None:
 
 def notes_of(record: ArticleRecord) -> dict[str, Any]:
     """The notes a crawl reports about a stored record (hostile or odd pages)."""
-    keys = ("canonical_ignored", "title_markup", "encoding_note", "text_capped")
+    keys = ("canonical_ignored", "title_markup", "encoding_note", "nul_bytes", "text_capped")
     return {k: record.meta[k] for k in keys if record.meta.get(k)}

@@ -432,8 +432,12 @@ class NewsSpider(scrapy.Spider):
         headers = plain_headers(response)
         encoding = None
         text = None
+        nuls = 0
         try:
             text, encoding = self.decode(response)
+            nuls = text.count("\x00")
+            if nuls:  # libxml2 would stop reading at the first one
+                text = text.replace("\x00", "")
             record = parse_page(text, live, headers)
         except Exception as exc:
             raw = self.raw_of(response, live, encoding)
@@ -454,6 +458,8 @@ class NewsSpider(scrapy.Spider):
         note = completeness.title_script_note(text)
         if note:
             record.meta["title_markup"] = note
+        if nuls:
+            record.meta["nul_bytes"] = f"{nuls} NUL bytes in the page were left out"
         incomplete = completeness.page_incomplete(
             record,
             text,
