@@ -467,4 +467,4 @@ def m011_stored_story_index(db: Database) -> None:
 @migrations()
 def m012_articles_by_update_time(db: Database) -> None:
     # the articles written since a time (tagging what a crawl stored) without a scan
-    db["articles"].create_index(["updated_at"])
+    db["articles"].create_index(["updated_at"], if_not_exists=True)
