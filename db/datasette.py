@@ -50,7 +50,8 @@ TABLES: dict[str, dict[str, Any]] = {
         "add 8 hours for Asia/Shanghai.",
         "columns": {
             "id": "first 16 hex digits of sha1(key)",
-            "key": "canonical URL, or sha256:<hash> of the matching text when there is no URL",
+            "key": "canonical URL, or doc:<hash> of its source (site, file, title, time) when "
+            "there is no URL",
             "url": "the URL it was fetched from",
             "canonical_url": "the page's declared canonical URL",
             "site": "source site: sina, ithome, gov_cn, shanghai_gov, feed, or the archive it came from",
@@ -116,9 +117,36 @@ TABLES: dict[str, dict[str, Any]] = {
             "refetched": "stored URLs fetched again on purpose",
             "reason": "why the run ended as it did",
             "stats": "JSON: Scrapy's crawl statistics",
+            "pid": "the crawl process's id",
+            "host": "the machine the crawl ran on",
+            "heartbeat_at": "last sign of life of a running crawl, UTC",
         },
         "sort_desc": "started_at",
         "facets": ["spider", "status"],
+    },
+    "frontier": {
+        "description": "Every URL the crawls want: discovered articles, origins, attachments "
+        "and anything that failed, with its state. Each run of a spider works through its "
+        "URLs that are due (newsmon frontier).",
+        "columns": {
+            "url": "the document's live URL",
+            "spider": "the spider that wants it",
+            "role": "article, origin, attachment or discovery",
+            "state": "pending, done, retry (failed or incomplete: asked again when due) or "
+            "gone (404/410 too often, or refused for good)",
+            "attempts": "fetches tried",
+            "last_status": "HTTP status of the last attempt",
+            "last_error": "why the last attempt failed",
+            "next_attempt_at": "when it is asked for again, UTC (the wait doubles each time)",
+            "first_seen_at": "when a crawl first wanted it, UTC",
+            "last_attempt_at": "the last attempt, UTC",
+            "done_at": "when it was stored whole, UTC",
+            "article_id": "the article stored from it",
+            "parent_url": "the page an origin or attachment was found on",
+            "request": "JSON: how to ask for it again",
+        },
+        "sort": "next_attempt_at",
+        "facets": ["spider", "state", "role"],
     },
     "job_runs": {
         "description": "One row per scheduled job run (newsmon schedule): each runs as its own "
