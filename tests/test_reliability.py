@@ -8,9 +8,10 @@ database whole (integrity_check), no run left "running", no crawler process left
 The default run (CI) has one kill trial per spider, a diagonal of the fault matrix
 (every fault once, every place at least once) and every hostile page. The long run:
 
-    .venv/bin/python -m pytest -m reliability tests/test_reliability.py -s
+    .venv/bin/python -m pytest -m "not live" tests/test_reliability.py
 
-adds KILLS_PER_SPIDER - 1 more kill trials per spider and every other fault x place.
+(marker "reliability" selected too) adds KILLS_PER_SPIDER - 1 more kill trials per
+spider and every other fault x place.
 NEWSMON_RELIABILITY_SEED changes the kill moments (default 10); with
 NEWSMON_RELIABILITY_REPORT=path each trial and cell is appended there as a JSON line.
 """
