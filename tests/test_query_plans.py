@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from newsmon.db import analysis, articles, crawl, jobs, queries
+from newsmon.db import analysis, articles, crawl, frontier, jobs, queries
 from newsmon.db.connection import connect
 
 URL = "https://finance.sina.com.cn/roll/2022-07-08/doc-imizirav2742611.shtml"
@@ -99,6 +99,19 @@ HOT = {
     "load_job_runs of a job": lambda db: jobs.load_job_runs(db, job="crawl-sina", limit=10),
     "last_job_runs": jobs.last_job_runs,
     "search_articles (full-text)": lambda db: queries.search_articles(db, "智能终端"),
+    # the frontier: per request, per item, and at the start of each run
+    "frontier_rows": lambda db: frontier.frontier_rows(db, [URL, "https://x/none"]),
+    "want_urls": lambda db: frontier.want_urls(
+        db, [{"url": u, "spider": "sina", "role": "article"} for u in (URL, "https://x/2")]
+    ),
+    "mark_failed": lambda db: frontier.mark_failed(
+        db, URL, spider="sina", role="article", error="HTTP 500", status=500
+    ),
+    "due_rows": lambda db: frontier.due_rows(db, "sina"),
+    "load_frontier of a spider": lambda db: frontier.load_frontier(db, spider="sina"),
+    "find_crawled_copy": lambda db: articles.find_crawled_copy(
+        db, url=None, site="sina", titles=["上海智能终端"], minute="2022-07-08T02:00"
+    ),
 }
 
 
