@@ -175,7 +175,9 @@ class FrontierPipeline(_DatabasePipeline):
     """Each document's outcome into the frontier: ``done`` when stored whole (and its raw
     response archived); ``retry`` at the next back-off when it failed, is incomplete or
     was not archived; ``gone`` after NEWSMON_GONE_AFTER answers of 404/410, or at once
-    for a permanent refusal. An attempt is counted once per URL and run."""
+    for a permanent refusal; an incomplete copy fetched INCOMPLETE_SETTLE_AFTER times is
+    kept as the site serves it (``done``, with the reason). An attempt is counted once
+    per URL and run."""
 
     def __init__(self, crawler):
         super().__init__(crawler)
@@ -225,6 +227,7 @@ class FrontierPipeline(_DatabasePipeline):
                             gone_after=self.gone_after,
                             count_attempt=first,
                             article_id=item.article_id,
+                            settle_after=INCOMPLETE_SETTLE_AFTER if item.incomplete else None,
                         )
                     elif first:
                         mark_done(
@@ -253,6 +256,9 @@ class FrontierPipeline(_DatabasePipeline):
 
 #: notes and gone URLs listed in a run's stats at most
 LISTED_MAX = 100
+#: an incomplete copy fetched this many times (over hours of back-off) is what the site
+#: serves: stored marked incomplete, and no longer asked for (nor failing every run)
+INCOMPLETE_SETTLE_AFTER = 5
 
 
 class CrawlRunPipeline:

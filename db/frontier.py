@@ -143,15 +143,42 @@ def mark_failed(
     permanent: bool = False,
     count_attempt: bool = True,
     article_id: str | None = None,
+    settle_after: int | None = None,
     now: str | None = None,
 ) -> str:
     """An attempt failed (or gave an incomplete copy): ``retry`` at the next back-off, or
-    ``gone`` (a 404/410 for the gone_after-th time, or a permanent refusal). Returns the
-    state written."""
+    ``gone`` (a 404/410 for the gone_after-th time, or a permanent refusal). With
+    settle_after, the settle_after-th such attempt is ``done``: what was stored is what
+    the site serves (an incomplete copy kept as it is, the error kept as a note).
+    Returns the state written."""
     now = _now(now)
     row = db.execute("select attempts from frontier where url = ?", [url]).fetchone()
     attempts = max(1, ((row[0] or 0) if row else 0) + (1 if count_attempt else 0))
     gone = permanent or (status in GONE_STATUSES and attempts >= gone_after)
+    if not gone and settle_after and attempts >= settle_after:
+        db.execute(
+            "insert into frontier (url, spider, role, state, attempts, last_status, last_error, "
+            "first_seen_at, last_attempt_at, done_at, article_id) "
+            "values (?, ?, ?, 'done', ?, ?, ?, ?, ?, ?, ?) "
+            "on conflict (url) do update set state = 'done', attempts = excluded.attempts, "
+            "last_status = excluded.last_status, last_error = excluded.last_error, "
+            "next_attempt_at = null, last_attempt_at = excluded.last_attempt_at, "
+            "done_at = excluded.done_at, "
+            "article_id = coalesce(excluded.article_id, frontier.article_id)",
+            [
+                url,
+                spider,
+                role,
+                attempts,
+                status,
+                f"{error} (kept as served after {attempts} attempts)",
+                now,
+                now,
+                now,
+                article_id,
+            ],
+        )
+        return "done"
     state = "gone" if gone else "retry"
     due = None if gone else next_attempt(now, attempts, backoff_s)
     db.execute(

@@ -71,6 +71,21 @@ def test_a_404_three_times_is_gone_other_failures_retry(tmp_db):
     )
 
 
+def test_an_incomplete_copy_served_again_and_again_is_settled(tmp_db):
+    """A page a site always serves without its end is kept as served, not retried forever."""
+    url = "https://x.cn/a"
+    states = [
+        mark_failed(
+            tmp_db, url, spider="s", role="article", error="incomplete: cut", settle_after=5
+        )
+        for _ in range(5)
+    ]
+    assert states == ["retry"] * 4 + ["done"]
+    row = frontier_rows(tmp_db, [url])[url]
+    assert row["next_attempt_at"] is None
+    assert row["last_error"] == "incomplete: cut (kept as served after 5 attempts)"
+
+
 def test_wanting_a_done_url_again_leaves_it_done(tmp_db):
     url = "https://x.cn/a"
     assert want_urls(tmp_db, [{"url": url, "spider": "s", "role": "article"}]) == 1
