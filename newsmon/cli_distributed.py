@@ -145,9 +145,9 @@ def worker(
 
     The configuration ([crawl] politeness, sources) is this machine's; keep it the same
     on every worker. Each host's delay and concurrency hold for all workers together;
-    each worker reads robots.txt itself. Stop it with Ctrl-C or SIGTERM: what it was
-    fetching goes back on the queue; a worker killed outright has its requests put back
-    by the others after its heartbeat expires.
+    each worker reads robots.txt itself. Stop it with Ctrl-C or SIGTERM: it finishes what it
+    was fetching, or puts it back on the queue; a worker killed outright has its
+    requests put back by the others after its heartbeat expires (--heartbeat-ttl).
 
     \b
     Example:

@@ -222,8 +222,15 @@ def test_a_second_shared_crawl_fetches_no_stored_article(make_cluster, single_pr
     cluster.seed()
     cluster.finish(cluster.worker(1), cluster.writer())
     before = len(server.hits)
-    cluster.seed()
-    cluster.finish(cluster.worker(1), cluster.writer())
+    # the coordinator waits for the crawl to be stored and reports its run, as a local crawl
+    first = cluster.status()["crawl"]
+    waiting = cluster.newsmon("crawl", SPIDER, "--redis", cluster.redis.url, "--wait", log="wait")
+    cluster.wait_for(
+        lambda: cluster.status()["crawl"] != first and cluster.status()["state"] == "running",
+        "the second crawl seeded",
+    )
+    cluster.finish(cluster.worker(3), cluster.writer(), waiting)
+    assert f"{SPIDER}: ok; 2 pages, 0 new, 0 updated, 0 unchanged, 0 failed" in cluster.log("wait")
     second = server.hits[before:]
     article_paths = {server.path_for(r["live_url"]) for r in expected_rows(SPIDER)}
     assert not article_paths & {h.path for h in second}, "a stored article was fetched again"
@@ -244,6 +251,7 @@ def _holding_worker(cluster: Cluster, procs: list[subprocess.Popen]):
             pid = int(name.split(":")[1])
             for proc in procs:
                 if proc.pid == pid and proc.poll() is None:
+                    proc.worker_id = name
                     return proc
     return None
 
@@ -288,11 +296,28 @@ def test_redis_restarted_mid_crawl(make_cluster, single_process, server):
     assert cluster.status()["state"] == "stored"
 
 
-def test_writer_down_for_a_while(make_cluster, single_process):
+def test_writer_down_for_a_while(make_cluster, single_process, server):
+    """The writer starts only after the crawl; meanwhile one worker is stopped (SIGTERM)
+    while it holds requests, and hands them back at once."""
     expected, local = single_process
     cluster = make_cluster()
+    slow_articles(server, delay=0.5)
     cluster.seed()
-    cluster.finish(cluster.worker(1), cluster.worker(2))
+    workers = [cluster.worker(1), cluster.worker(2)]
+    stopped = []
+    cluster.wait_for(
+        lambda: (p := _holding_worker(cluster, workers)) and stopped.append(p) is None,
+        "a worker holding requests",
+    )
+    stopped[0].send_signal(signal.SIGTERM)
+    assert stopped[0].wait(timeout=30) == 0
+    # it finished what it held or handed it back: nothing waits for its heartbeat to lapse
+    from newsmon.crawler import cluster as shared
+
+    client = cluster.client()
+    assert not client.exists(shared.inflight_prefix(SPIDER) + stopped[0].worker_id)
+    assert not client.sismember(shared.workers_key(SPIDER), stopped[0].worker_id)
+    cluster.finish(*workers)
     state = cluster.status()
     assert state["state"] == "finished" and state["stream"] > 0, state
     assert len(cluster.articles()) == 0  # everything waits in Redis
