@@ -748,6 +748,39 @@ def save_story_changes(
             db.execute(f"delete from {table} where {column} in ({marks})", list(part))
 
 
+def load_story_memberships(db: Database, story_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The memberships (``story_id``, ``article_id``) of these stories, in the order
+    stored."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for part in _chunks(sorted(set(story_ids))):
+        marks = ",".join("?" * len(part))
+        for r in db.execute(
+            f"select rowid, story_id, article_id from story_articles where story_id in ({marks})",
+            list(part),
+        ):
+            rows.append((r[0], {"story_id": r[1], "article_id": r[2]}))
+    return [m for _rowid, m in sorted(rows, key=lambda x: x[0])]
+
+
+def load_article_tags(db: Database, article_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """The tag rows of these articles (as ``load_tags`` gives all of them)."""
+    out = []
+    for part in _chunks(sorted(set(article_ids))):
+        marks = ",".join("?" * len(part))
+        for r in db.query(
+            f"select * from tags where article_id in ({marks}) order by article_id, kind, code",
+            list(part),
+        ):
+            row = dict(r)
+            if isinstance(row.get("evidence"), str):
+                try:
+                    row["evidence"] = json.loads(row["evidence"])
+                except json.JSONDecodeError:
+                    pass
+            out.append(row)
+    return out
+
+
 def compact_story_index(db: Database) -> dict[str, Any]:
     """Merge the key index's segments into one and drop its tombstones (maintenance: an
     update merges only small segments, never more than MERGE_BUDGET keys)."""

@@ -302,18 +302,21 @@ def rollup_stored_tags(db: Database, story_ids: Any = None) -> int:
     them), for these stories or all; returns how many stories."""
     from newsmon.analysis.tagging import rollup_story_tags, story_tag_rows, tags_by_story
     from newsmon.db.analysis import load_story_article_ids, load_tags, replace_story_tags
+    from newsmon.db.stories import load_article_tags, load_story_memberships
 
+    wanted = None if story_ids is None else set(story_ids)
+    if wanted is None:
+        memberships, tag_rows = load_story_article_ids(db), load_tags(db)
+    else:  # the touched stories' members only: a crawl into a large store reads little
+        memberships = load_story_memberships(db, sorted(wanted))
+        tag_rows = load_article_tags(db, [m["article_id"] for m in memberships])
     by_article: dict[str, list[dict[str, Any]]] = {}
-    for t in load_tags(db):
+    for t in tag_rows:
         if t["kind"] == "sector":
             tag = {"sector": t["code"], "relevance": t["confidence"], "name": t.get("name")}
         else:
             tag = {"code": t["code"], "confidence": t["confidence"], "name": t.get("name")}
         by_article.setdefault(t["article_id"], []).append(tag)
-    wanted = None if story_ids is None else set(story_ids)
-    memberships = [
-        m for m in load_story_article_ids(db) if wanted is None or m["story_id"] in wanted
-    ]
     n = 0
     with db.atomic():
         for story_id, tags in tags_by_story(memberships, by_article).items():
