@@ -42,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 #: seconds between two looks at the queue of an idle worker (Scrapy's engine looks every 5 s)
 POLL_S = 0.2
+#: seconds a host's lease outlives the download timeout (then a dead worker's lapses)
+LEASE_SLACK_S = 2.0
 #: counters a worker keeps for the writer's run (the writer counts its items itself)
 NOT_SENT = ("item_scraped_count",)
 
@@ -401,7 +403,8 @@ class ClusterRateLimitMiddleware(_RedisComponent):
         self.concurrency = s.getint(
             "NEWSMON_CLUSTER_CONCURRENCY", s.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
         )
-        self.lease_ms = int((s.getfloat("DOWNLOAD_TIMEOUT", 30.0) + 30) * 1000)
+        # a download ends within its timeout: a dead worker's lease lapses soon after
+        self.lease_ms = int((s.getfloat("DOWNLOAD_TIMEOUT", 30.0) + LEASE_SLACK_S) * 1000)
         self.base_url = s.get("NEWSMON_BASE_URL") or ""
         self.script = self.client.register_script(cluster.TURN_LUA)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from newsmon.crawler.cluster_local import LocalRedis, RedisUnavailable, redis_server_binary
-from newsmon.crawler.replay import replay_server
+from newsmon.crawler.replay import ReplayServer
 from replay_harness import expected_rows, replay_config, stored
 
 SPIDER = "sina"
@@ -45,10 +45,25 @@ def redis_binary():
         pytest.skip(f"no real Redis for the shared-crawl tests: {exc}")
 
 
+class TimedReplay(ReplayServer):
+    """The replay site, each request's arrival timed (path, monotonic seconds)."""
+
+    def __init__(self):
+        super().__init__()
+        self.arrivals: list[tuple[str, float]] = []
+
+    def take_fault(self, path, query):
+        with self._lock:
+            self.arrivals.append((path, time.monotonic()))
+        return super().take_fault(path, query)
+
+
 @pytest.fixture(scope="module")
 def server():
-    with replay_server() as srv:
-        yield srv
+    srv = TimedReplay()
+    srv.start()
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +83,13 @@ def single_process(server, tmp_path_factory):
 class Cluster:
     """One Redis, a database, and newsmon processes: coordinator, workers, writer."""
 
-    def __init__(self, redis: LocalRedis, server, tmp: Path):
+    def __init__(self, redis: LocalRedis, server, tmp: Path, *, delay: float = 0.01):
         self.redis, self.server, self.tmp = redis, server, tmp
         self.db = tmp / "cluster.db"
         self.config = tmp / "fast.toml"
-        self.config.write_text(FAST, encoding="utf-8")
+        self.config.write_text(
+            FAST.replace("download_delay = 0.01", f"download_delay = {delay}"), encoding="utf-8"
+        )
         #: the database path workers are given: they must never create it
         self.worker_db = tmp / "workers-never-write-here" / "x.db"
         self.procs: list[subprocess.Popen] = []
@@ -170,9 +187,9 @@ class Cluster:
 def make_cluster(redis_binary, server, tmp_path):
     made = []
 
-    def make(*, persist: bool = False) -> Cluster:
+    def make(*, persist: bool = False, delay: float = 0.01) -> Cluster:
         redis = LocalRedis(persist=persist).start()
-        cluster = Cluster(redis, server, tmp_path)
+        cluster = Cluster(redis, server, tmp_path, delay=delay)
         made.append(cluster)
         return cluster
 
@@ -198,13 +215,28 @@ def slow_articles(server, delay: float = 1.0) -> None:
         server.set_fault(row["live_url"], "slow", delay=delay)
 
 
-def test_two_workers_and_a_writer_store_what_one_process_stores(make_cluster, single_process):
+#: the per-host delay of the acceptance crawl: held by both workers together
+CLUSTER_DELAY = 0.3
+
+
+def test_two_workers_and_a_writer_store_what_one_process_stores(
+    make_cluster, single_process, server
+):
     expected, local = single_process
-    cluster = make_cluster()
+    cluster = make_cluster(delay=CLUSTER_DELAY)
     cluster.seed()
+    start = len(server.arrivals)
     workers = [cluster.worker(1), cluster.worker(2)]
     writer = cluster.writer()
     cluster.finish(*workers, writer)
+    # politeness across the cluster: the requests to one host came the delay apart
+    by_host: dict[str, list[float]] = {}
+    for path, at in server.arrivals[start:]:
+        by_host.setdefault(path.split("/")[1], []).append(at)
+    busiest = max(by_host.values(), key=len)
+    assert len(busiest) >= 5, by_host
+    span = busiest[-1] - busiest[0]
+    assert span >= (len(busiest) - 1) * CLUSTER_DELAY * 0.9, (span, by_host)
     got = {a["url"]: a["content_hash"] for a in cluster.articles()}
     assert got == expected
     assert lost_and_duplicated(cluster, expected) == (set(), [])
