@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import resource
 import signal
 import subprocess
 import sys
@@ -349,6 +348,36 @@ HOSTILE_REASON = {
 }
 
 
+def crawl_measured(config, spider: str, workdir: Path):
+    """run_crawl(refresh=True) from a fresh interpreter: (the result, the crawl's peak RSS
+    in MB). This process's own RUSAGE_CHILDREN would also hold every earlier test's
+    children (a browser, demos), so the crawl is measured where it is the only child."""
+    from types import SimpleNamespace
+
+    frozen = workdir / f"{spider}-measured-config.json"
+    frozen.write_text(json.dumps(config.data, ensure_ascii=False), encoding="utf-8")
+    code = (
+        "import json, resource, sys\n"
+        "from dataclasses import asdict\n"
+        "from newsmon.config import Config, validate\n"
+        "from newsmon.crawler.runner import run_crawl\n"
+        "config = Config(json.loads(open(sys.argv[1], encoding='utf-8').read()))\n"
+        "validate(config)\n"
+        "result = run_crawl(config, sys.argv[2], refresh=True)\n"
+        "print(json.dumps(asdict(result), ensure_ascii=False, default=str))\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-P", "-c", code, str(frozen), spider],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    *_, result, rss = run.stdout.strip().splitlines()
+    return SimpleNamespace(**json.loads(result)), float(rss)
+
+
 def test_hostile_pages_are_bounded_reported_and_change_no_other_article(server, workdir):
     server.clear_faults()
     db = workdir / "hostile.db"
@@ -359,9 +388,8 @@ def test_hostile_pages_are_bounded_reported_and_change_no_other_article(server, 
     for kind, url in HOSTILE.items():
         options = {"target": "https://www.ithome.com/0/628/383.htm"} if "canonical" in kind else {}
         server.set_fault(url, kind, **options)
-    hostile = run_crawl(config, "sina", refresh=True)
+    hostile, rss = crawl_measured(config, "sina", workdir)
     server.clear_faults()
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     said: dict[str, str] = {e["url"]: e["reason"] for e in hostile.errors}
     for note in hostile.stats.get("notes") or []:
         said[note["url"]] = said.get(note["url"], "") + json.dumps(note, ensure_ascii=False)
