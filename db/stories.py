@@ -589,12 +589,11 @@ def load_citations(db: Database, keys: Sequence[str]) -> dict[str, tuple[list[in
 def load_relations_of(db: Database, handles: Sequence[int]) -> list[dict[str, Any]]:
     """The stored relations with an end among these handles, ``a`` and ``b`` as handles."""
     out: dict[tuple[int, int], dict[str, Any]] = {}
-    names = ("a", "b", "relation", "jaccard", "containment", "score", "evidence")
     for part in _chunks(list(handles)):
         marks = ",".join("?" * len(part))
         for end in ("a", "b"):
-            rows = db.execute(
-                f"""select ia.handle, ib.handle, r.relation, r.jaccard,
+            rows = db.query(
+                f"""select ia.handle as ha, ib.handle as hb, r.relation, r.jaccard,
                            r.containment, r.score, r.evidence
                     from story_items i
                     join article_relations r on r.{end} = i.article_id
@@ -602,10 +601,11 @@ def load_relations_of(db: Database, handles: Sequence[int]) -> list[dict[str, An
                     join story_items ib on ib.article_id = r.b
                     where i.handle in ({marks})""",
                 list(part),
-            ).fetchall()
-            for row in rows:
-                if (row[0], row[1]) not in out:
-                    out[(row[0], row[1])] = dict(zip(names, row, strict=True))
+            )
+            for r in rows:
+                row = dict(r)
+                row["a"], row["b"] = row.pop("ha"), row.pop("hb")
+                out[(row["a"], row["b"])] = row
     return list(out.values())
 
 
@@ -645,21 +645,6 @@ STORY_TABLES = (
 )
 
 
-def _upsert(db: Database, table: str, rows: Sequence[Mapping[str, Any]], pk: Sequence[str]) -> None:
-    """Insert or update rows (every row with the same columns) in one executemany:
-    sqlite-utils' upsert_all spends more time than SQLite on the tens of thousands of
-    rows an update writes."""
-    if not rows:
-        return
-    cols = list(rows[0])
-    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in pk) or f"{pk[0]} = {pk[0]}"
-    sql = (
-        f"insert into {table} ({', '.join(cols)}) values ({', '.join('?' * len(cols))}) "
-        f"on conflict ({', '.join(pk)}) do update set {updates}"
-    )
-    db.conn.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -686,9 +671,7 @@ def save_story_changes(
         db.execute(f"delete from story_items where handle in ({marks})", list(part))
     records = changes["records"]
     if records:
-        _upsert(
-            db,
-            "signatures",
+        db["signatures"].upsert_all(
             [
                 {
                     "article_id": r["article_id"],
@@ -698,11 +681,9 @@ def save_story_changes(
                 }
                 for r in records
             ],
-            ["article_id"],
+            pk="article_id",
         )
-        _upsert(
-            db,
-            "story_items",
+        db["story_items"].upsert_all(
             [
                 {
                     "handle": r["handle"],
@@ -714,7 +695,7 @@ def save_story_changes(
                 }
                 for r in records
             ],
-            ["handle"],
+            pk="handle",
         )
         db.conn.executemany(
             "insert or replace into story_citations (key, handle, own) values (?, ?, ?)",
@@ -741,7 +722,7 @@ def save_story_changes(
         db.conn.executemany(
             "delete from article_relations where a = ? and b = ?", [(r["b"], r["a"]) for r in rows]
         )
-        _upsert(db, "article_relations", rows, ["a", "b"])
+        db["article_relations"].upsert_all(rows, pk=("a", "b"), alter=False)
     for part in _chunks([r["article_id"] for r in changes["removed"]]):
         marks = ",".join("?" * len(part))
         db.execute(f"delete from story_articles where article_id in ({marks})", list(part))
@@ -752,9 +733,10 @@ def save_story_changes(
             row["meta"] = _json(row["meta"])
         row["updated_at"] = now
         rows.append(row)
-    _upsert(db, "stories", rows, ["id"])
+    if rows:
+        db["stories"].upsert_all(rows, pk="id", alter=False)
     if members:
-        _upsert(db, "story_articles", list(members), ["article_id"])
+        db["story_articles"].upsert_all(list(members), pk="article_id", alter=False)
         db.conn.executemany(
             "update story_items set story_id = ? where article_id = ?",
             [(m["story_id"], m["article_id"]) for m in members],
