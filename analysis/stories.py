@@ -149,7 +149,6 @@ import json
 import re
 import struct
 import unicodedata
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -859,8 +858,6 @@ class _Story:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-#: a record in this many pairs to check again has its partners found at once
-RECHECK_BY_PARTNERS = 1_000_000
 #: hub order: longer texts first (lengths capped at this many shingles), then a hash
 #: of the id -- an order that is a function of the record alone
 _HUB_LENGTH_CAP = (1 << 21) - 1
@@ -1427,16 +1424,19 @@ class StoryIndex:
         for g in np.flatnonzero(crossed):
             members = flat[lo[g] : lo[g] + size[g]]
             template_members.update(members[members < n_before].tolist())
+        sizes_before = dict(zip(touched[crossed].tolist(), old_size[crossed].tolist(), strict=True))
         del flat, starts, lo
         for m in template_members:
             self._profiles.pop(m, None)
         codes = np.unique(np.concatenate(candidates))
-        self._items.prefetch(sorted({h for c in codes.tolist() for h in (c >> 32, c & 0xFFFFFFFF)}))
+        ends = sorted({h for c in codes.tolist() for h in (c >> 32, c & 0xFFFFFFFF)})
+        self._items.prefetch(ends)
+        self._adj.prefetch([h for h in ends if h < n_before])
         for code in codes.tolist():
             self._verify(code)
         self._recheck(sorted(c for c in recheck if c in self._edges))
         if template_members:
-            self._reverify(template_members, set(codes.tolist()))
+            self._reverify(template_members, set(codes.tolist()), sizes_before)
 
     def _group_hubs(
         self, flat: np.ndarray, lo: np.ndarray, size: np.ndarray, below: int | None = None
@@ -1534,16 +1534,33 @@ class StoryIndex:
         flat, starts = self._keys.members(np.array([key], dtype=np.uint64))
         return set(self._group_hubs(flat, starts[:1], np.array([size]))[0].tolist())
 
-    def _supported(self, i: int, j: int, cache: dict | None = None) -> bool:
+    def _supported(
+        self,
+        i: int,
+        j: int,
+        cache: dict | None = None,
+        sizes: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> bool:
         """Whether a pair is found by some key group's policy, anchors or a citation.
-        ``cache``: hubs per key, valid while the key index does not change."""
+        ``cache``: hubs per key, valid while the key index does not change; ``sizes``:
+        (sorted keys, their group sizes) covering both records' keys, likewise."""
         x, y = self._items[i], self._items[j]
         if x.cited_keys & y.own_keys or y.cited_keys & x.own_keys:
             return True
         shared = np.intersect1d(x.keys, y.keys, assume_unique=True)
         if not shared.size:
             return False
-        size = self._keys.sizes(shared)
+        if sizes is not None:
+            size = sizes[1][np.searchsorted(sizes[0], shared)]
+        else:
+            # most pairs share a small exact group (a band of a copied window): look at
+            # a few such keys first, before every shared key's group
+            kind = shared >> np.uint64(60)
+            exact = shared[(kind != np.uint64(_K_ANCHOR)) & (kind < np.uint64(_K_LINE))]
+            for chunk in (exact[:8], exact[8:]):
+                if chunk.size and (self._keys.sizes(chunk) <= KEY_GROUP_CAP).any():
+                    return True
+            size = self._keys.sizes(shared)
         is_anchor = (shared >> np.uint64(60)) == np.uint64(_K_ANCHOR)
         policy = _policies(shared, size)
         if ((policy == _ALL) & ~is_anchor).any():
@@ -1594,25 +1611,58 @@ class StoryIndex:
 
     def _recheck(self, codes: list[int]) -> None:
         """Drop the relations of these pairs that no key group or citation finds any
-        more. A record in many of them gets its partners found at once."""
+        more. As ``_supported``, with each record's supporting keys worked out once
+        (a group of copies growing past KEY_GROUP_CAP has thousands of such pairs)."""
         if not codes:
             return
-        ends = [h for c in codes for h in (c >> 32, c & 0xFFFFFFFF)]
-        self._items.prefetch(sorted(set(ends)))
-        seen = Counter(ends)
-        partners: dict[int, set[int]] = {}
-        cache: dict[int, set[int]] = {}
+        ends = sorted({h for c in codes for h in (c >> 32, c & 0xFFFFFFFF)})
+        self._items.prefetch(ends)
+        keys = np.unique(np.concatenate([self._items[h].keys for h in ends]))
+        sizes = (keys, self._keys.sizes(keys))
+        hubs: dict[int, set[int]] = {}
+        support = {h: self._support_sets(h, sizes, hubs) for h in ends}
         for code in codes:
             i, j = code >> 32, code & 0xFFFFFFFF
-            k = i if seen[i] >= seen[j] else j
-            if seen[k] >= RECHECK_BY_PARTNERS:
-                if k not in partners:
-                    partners[k] = self._supported_partners(k)
-                ok = (j if k == i else i) in partners[k]
-            else:
-                ok = self._supported(i, j, cache)
-            if not ok:
+            x, y = self._items[i], self._items[j]
+            if x.cited_keys & y.own_keys or y.cited_keys & x.own_keys:
+                continue
+            (ex_i, hx_i, mx_i, an_i, ha_i, ma_i) = support[i]
+            (ex_j, hx_j, mx_j, an_j, ha_j, ma_j) = support[j]
+            if ex_i & ex_j or hx_i & mx_j or hx_j & mx_i:
+                continue
+            points = 2 * len(an_i & an_j) + len((ha_i & ma_j) | (ha_j & ma_i))
+            if points < 2 * MIN_SHARED_ANCHORS:
                 self._drop_edge(code)
+
+    def _support_sets(
+        self, h: int, sizes: tuple[np.ndarray, np.ndarray], hubs: dict[int, set[int]]
+    ) -> tuple[set[int], ...]:
+        """A record's keys by how they find pairs: exact keys of groups that pair all
+        members, exact keys of hub groups it is a hub of, exact keys of hub groups; the
+        same three for anchors (see ``_supported``)."""
+        item = self._items[h]
+        keys = item.keys[(item.keys >> np.uint64(60)) < np.uint64(_K_LINE)]
+        size = sizes[1][np.searchsorted(sizes[0], keys)]
+        policy = _policies(keys, size)
+        anchor = (keys >> np.uint64(60)) == np.uint64(_K_ANCHOR)
+        out: list[set[int]] = []
+        for is_anchor in (False, True):
+            mine = anchor == is_anchor
+            out.append(set(keys[mine & (policy == _ALL)].tolist()))
+            member: set[int] = set()
+            hub_of: set[int] = set()
+            for k, n in zip(
+                keys[mine & (policy == _HUBS)].tolist(),
+                size[mine & (policy == _HUBS)].tolist(),
+                strict=True,
+            ):
+                if k not in hubs:
+                    hubs[k] = self._hubs_of(np.uint64(k), n)
+                member.add(k)
+                if h in hubs[k]:
+                    hub_of.add(k)
+            out += [hub_of, member]
+        return tuple(out)
 
     def _supported_partners(self, m: int) -> set[int]:
         """Every record a pair with ``m`` is found with (``_supported`` for all of them
@@ -1633,7 +1683,9 @@ class StoryIndex:
             flat, starts = self._keys.members(keys)
             lo, sizes = starts[:-1], np.diff(starts)
             gid = np.repeat(np.arange(keys.size), sizes)
-            hubs = self._group_hubs(flat, lo, sizes)
+            hub_groups = np.flatnonzero(policy == _HUBS)
+            hubs = np.full((keys.size, KEY_GROUP_HUBS), -1, dtype=np.int64)
+            hubs[hub_groups] = self._group_hubs(flat, lo[hub_groups], sizes[hub_groups])
             by_hub = (policy == _HUBS)[gid] & (
                 (hubs[gid] == m).any(axis=1) | (hubs[gid] == flat[:, None]).any(axis=1)
             )
@@ -1650,21 +1702,60 @@ class StoryIndex:
         partners.discard(m)
         return partners
 
-    def _reverify(self, members: set[int], done: set[int]) -> None:
-        """Verify again every pair of these records (their template text changed)."""
+    def _profile_may_change_pairs(self, m: int, sizes_before: Mapping[int, int]) -> bool:
+        """Whether a record's template text changed in a way any of its pairs can see
+        (paragraph groups had ``sizes_before``). A long paragraph of a record without
+        content of its own (a copy of a widely carried story) turning recurring changes
+        none: such a record is measured whole less its short recurring paragraphs, and
+        as the larger text only which side of TEMPLATE_OWN_SHARE it is on counts."""
+        item = self._items[m]
+        fp = item.fp
+        if not fp.line_keys.size or not item.n_shingles:
+            return False
+        lines = fp.line_keys | np.uint64(_K_LINE << 60)
+        slots = fp.slot_keys | np.uint64(_K_SLOT << 60)
+        line_df = np.where(fp.line_keys != 0, self._group_sizes(lines), 0)
+        slot_df = np.where(fp.slot_keys != 0, self._group_sizes(slots), 0)
+        before = [
+            np.array(
+                [sizes_before.get(k, d) for k, d in zip(ks.tolist(), df.tolist(), strict=True)]
+            )
+            for ks, df in ((lines, line_df), (slots, slot_df))
+        ]
+        now, then = _line_profile(fp, line_df, slot_df), _line_profile(fp, *before)
+        if (now.own >= TEMPLATE_OWN_SHARE) != (then.own >= TEMPLATE_OWN_SHARE):
+            return True
+        if (now.slot_recurring != then.slot_recurring).any():
+            return True
+        flipped = now.recurring != then.recurring
+        return bool(flipped.any()) and (
+            now.own >= TEMPLATE_OWN_SHARE or bool((flipped & now.short).any())
+        )
+
+    def _reverify(
+        self, members: set[int], done: set[int], sizes_before: Mapping[int, int] | None = None
+    ) -> None:
+        """Verify again every pair of these records (their template text changed);
+        ``sizes_before``: the paragraph groups' sizes before, to pass over the records
+        none of whose pairs can change."""
         for m in members:
             self._profiles.pop(m, None)
         codes: set[int] = set()
         supported: set[int] = set()
+        self._items.prefetch(sorted(members))
         for m in sorted(members):
             if self._items.get(m) is None:
+                continue
+            if sizes_before is not None and not self._profile_may_change_pairs(m, sizes_before):
                 continue
             codes.update(_pair(m, n) for n in self._adj[m])
             found = {_pair(m, n) for n in self._supported_partners(m)}
             codes |= found
             supported |= found
         todo = sorted(codes - done)
-        self._items.prefetch(sorted({h for c in todo for h in (c >> 32, c & 0xFFFFFFFF)}))
+        ends = sorted({h for c in todo for h in (c >> 32, c & 0xFFFFFFFF)})
+        self._items.prefetch(ends)
+        self._adj.prefetch(ends)
         cache: dict[int, set[int]] = {}
         for code in todo:
             if code in self._edges:

@@ -46,6 +46,7 @@ outweighing a short one naming the sector up front, and rewards several keywords
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -645,6 +646,7 @@ def _descendants(sectors: Mapping[str, Mapping[str, Any]], sector_id: str) -> li
     return out
 
 
+@functools.cache
 def _keyword_pattern(keyword: str) -> re.Pattern[str]:
     if keyword.isascii():
         return re.compile(rf"(?<![A-Za-z0-9]){re.escape(keyword)}(?![A-Za-z0-9])", re.I)

@@ -67,6 +67,9 @@ class OutletRegistry:
         ]
         #: longest name first, so 上海市人民政府办公厅 wins over 上海市人民政府
         self._names = sorted(names, key=lambda x: (-len(x[0]), x[0], x[1]))
+        #: answers of outlet_for_source by source text (story detection asks for every
+        #: record it reads, and sources repeat)
+        self._by_source: dict[str, str | None] = {}
 
     def __len__(self) -> int:
         return len(self.outlets)
@@ -104,13 +107,16 @@ class OutletRegistry:
     def outlet_for_source(self, source: str | None) -> Outlet | None:
         """The outlet a declared source names: 来源：新华社 -> xinhua. The source must
         start with the name or alias (新华社记者 counts, 据新华社 does not)."""
-        text = "".join((source or "").split())
-        for prefix in ("来源：", "来源:", "来源", "稿源："):
-            text = text.removeprefix(prefix)
-        for name, oid in self._names:
-            if text.startswith(name):
-                return self.outlets[oid]
-        return None
+        key = source or ""
+        if key not in self._by_source:
+            text = "".join(key.split())
+            for prefix in ("来源：", "来源:", "来源", "稿源："):
+                text = text.removeprefix(prefix)
+            self._by_source[key] = next(
+                (oid for name, oid in self._names if text.startswith(name)), None
+            )
+        oid = self._by_source[key]
+        return self.outlets[oid] if oid is not None else None
 
 
 def host_of(url: str | None) -> str:

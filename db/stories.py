@@ -589,11 +589,12 @@ def load_citations(db: Database, keys: Sequence[str]) -> dict[str, tuple[list[in
 def load_relations_of(db: Database, handles: Sequence[int]) -> list[dict[str, Any]]:
     """The stored relations with an end among these handles, ``a`` and ``b`` as handles."""
     out: dict[tuple[int, int], dict[str, Any]] = {}
+    names = ("a", "b", "relation", "jaccard", "containment", "score", "evidence")
     for part in _chunks(list(handles)):
         marks = ",".join("?" * len(part))
         for end in ("a", "b"):
-            rows = db.query(
-                f"""select ia.handle as ha, ib.handle as hb, r.relation, r.jaccard,
+            rows = db.execute(
+                f"""select ia.handle, ib.handle, r.relation, r.jaccard,
                            r.containment, r.score, r.evidence
                     from story_items i
                     join article_relations r on r.{end} = i.article_id
@@ -601,11 +602,10 @@ def load_relations_of(db: Database, handles: Sequence[int]) -> list[dict[str, An
                     join story_items ib on ib.article_id = r.b
                     where i.handle in ({marks})""",
                 list(part),
-            )
-            for r in rows:
-                row = dict(r)
-                row["a"], row["b"] = row.pop("ha"), row.pop("hb")
-                out[(row["a"], row["b"])] = row
+            ).fetchall()
+            for row in rows:
+                if (row[0], row[1]) not in out:
+                    out[(row[0], row[1])] = dict(zip(names, row, strict=True))
     return list(out.values())
 
 
@@ -645,6 +645,21 @@ STORY_TABLES = (
 )
 
 
+def _upsert(db: Database, table: str, rows: Sequence[Mapping[str, Any]], pk: Sequence[str]) -> None:
+    """Insert or update rows (every row with the same columns) in one executemany:
+    sqlite-utils' upsert_all spends more time than SQLite on the tens of thousands of
+    rows an update writes."""
+    if not rows:
+        return
+    cols = list(rows[0])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in pk) or f"{pk[0]} = {pk[0]}"
+    sql = (
+        f"insert into {table} ({', '.join(cols)}) values ({', '.join('?' * len(cols))}) "
+        f"on conflict ({', '.join(pk)}) do update set {updates}"
+    )
+    db.conn.executemany(sql, [tuple(r[c] for c in cols) for r in rows])
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -671,7 +686,9 @@ def save_story_changes(
         db.execute(f"delete from story_items where handle in ({marks})", list(part))
     records = changes["records"]
     if records:
-        db["signatures"].upsert_all(
+        _upsert(
+            db,
+            "signatures",
             [
                 {
                     "article_id": r["article_id"],
@@ -681,9 +698,11 @@ def save_story_changes(
                 }
                 for r in records
             ],
-            pk="article_id",
+            ["article_id"],
         )
-        db["story_items"].upsert_all(
+        _upsert(
+            db,
+            "story_items",
             [
                 {
                     "handle": r["handle"],
@@ -695,7 +714,7 @@ def save_story_changes(
                 }
                 for r in records
             ],
-            pk="handle",
+            ["handle"],
         )
         db.conn.executemany(
             "insert or replace into story_citations (key, handle, own) values (?, ?, ?)",
@@ -722,7 +741,7 @@ def save_story_changes(
         db.conn.executemany(
             "delete from article_relations where a = ? and b = ?", [(r["b"], r["a"]) for r in rows]
         )
-        db["article_relations"].upsert_all(rows, pk=("a", "b"), alter=False)
+        _upsert(db, "article_relations", rows, ["a", "b"])
     for part in _chunks([r["article_id"] for r in changes["removed"]]):
         marks = ",".join("?" * len(part))
         db.execute(f"delete from story_articles where article_id in ({marks})", list(part))
@@ -733,10 +752,9 @@ def save_story_changes(
             row["meta"] = _json(row["meta"])
         row["updated_at"] = now
         rows.append(row)
-    if rows:
-        db["stories"].upsert_all(rows, pk="id", alter=False)
+    _upsert(db, "stories", rows, ["id"])
     if members:
-        db["story_articles"].upsert_all(list(members), pk="article_id", alter=False)
+        _upsert(db, "story_articles", list(members), ["article_id"])
         db.conn.executemany(
             "update story_items set story_id = ? where article_id = ?",
             [(m["story_id"], m["article_id"]) for m in members],
