@@ -53,6 +53,8 @@ MERGE_BUDGET = 16_000_000
 #: of MERGE_BUDGET keys are about a dozen; a store growing by a million a year
 #: reaches this in about two years)
 MAX_SEGMENTS = 32
+#: group sizes an update keeps looked up (some 100 bytes each) before it starts afresh
+SIZE_CACHE_KEYS = 4_000_000
 #: handles per query of SQLite (below its limit of host parameters)
 SQL_CHUNK = 500
 _NO_HUB = np.iinfo(np.int64).max
@@ -206,6 +208,9 @@ class KeyIndex:
         self._tombs: _Segment | None = None
         self._hub_new: dict[int, int] = {}
         self._obsolete: list[str] = []
+        #: group sizes looked up since the last insert or delete: an update asks for
+        #: the same keys many times, and each search of a mapped segment touches pages
+        self._size_cache: dict[int, int] = {}
 
     # -- reading -------------------------------------------------------------------
 
@@ -240,6 +245,19 @@ class KeyIndex:
 
     def sizes(self, keys: np.ndarray) -> np.ndarray:
         keys = _u64(keys)
+        cache = self._size_cache
+        if len(cache) > SIZE_CACHE_KEYS:
+            cache.clear()
+        listed = keys.tolist()
+        out = np.fromiter((cache.get(k, -1) for k in listed), dtype=np.int64, count=len(listed))
+        miss = np.flatnonzero(out < 0)
+        if miss.size:
+            found = self._search_sizes(keys[miss])
+            out[miss] = found
+            cache.update(zip(keys[miss].tolist(), found.tolist(), strict=True))
+        return out
+
+    def _search_sizes(self, keys: np.ndarray) -> np.ndarray:
         total = np.zeros(keys.size, dtype=np.int64)
         for run in self._runs():
             if not run.size:
@@ -305,10 +323,12 @@ class KeyIndex:
     # -- an update -----------------------------------------------------------------
 
     def insert(self, keys: np.ndarray, owners: np.ndarray) -> None:
+        self._size_cache.clear()
         self._new_keys.append(_u64(keys))
         self._new_owners.append(np.asarray(owners, dtype=np.int64))
 
     def delete(self, keys: np.ndarray, owners: np.ndarray) -> None:
+        self._size_cache.clear()
         self._gone_keys.append(_u64(keys))
         self._gone_owners.append(np.asarray(owners, dtype=np.int64))
 
@@ -465,17 +485,23 @@ def clear_story_index(db: Database) -> None:
     ):
         db.execute(f"delete from {table}")
     db.execute("delete from story_queue")
-    db.execute("insert into story_queue (article_id) select id from articles order by id")
+    # in storage order (see queued_articles)
+    db.execute("insert into story_queue (article_id) select id from articles order by rowid")
 
 
 def queued_articles(db: Database) -> tuple[int, list[str]]:
     """The articles written or deleted since the last update: (the queue's last
-    sequence number, distinct article ids in order)."""
+    sequence number, distinct article ids in the order they were first queued).
+
+    In storage order, a batch of a large queue holds the articles stored together --
+    a crawl's, whose reprints mostly meet each other -- rather than a random sample of
+    the store by id, each of which meets stored records that must be read."""
     last = db.execute("select max(seq) from story_queue").fetchone()[0]
     if last is None:
         return 0, []
     rows = db.execute(
-        "select article_id from story_queue where seq <= ? group by article_id order by article_id",
+        "select article_id from story_queue where seq <= ?"
+        " group by article_id order by min(seq)",
         [last],
     )
     return last, [r[0] for r in rows]

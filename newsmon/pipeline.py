@@ -63,7 +63,12 @@ def _record_state(record: dict[str, Any]) -> str:
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=12).hexdigest()
 
 
-def update_stories(db: Database, *, batch: int = STORY_BATCH) -> dict[str, Any]:
+def update_stories(
+    db: Database,
+    *,
+    batch: int = STORY_BATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
     """Bring stories up to date with the stored articles, reading only what changed.
 
     Every article written or deleted is queued (a trigger on ``articles``). An update
@@ -75,7 +80,9 @@ def update_stories(db: Database, *, batch: int = STORY_BATCH) -> dict[str, Any]:
     id, so untouched stories keep their rows, tags and reactions.
 
     Returns counts and ``touched_stories``: the ids of the stories made again or
-    gone, whose tags and reactions are to be brought up to date.
+    gone, whose tags and reactions are to be brought up to date. ``progress(done,
+    queued)`` is called after each batch is committed (an interrupted update resumes
+    from the batch after).
     """
     from newsmon.analysis.stories import (
         SIGNATURE_SCHEME,
@@ -151,6 +158,8 @@ def update_stories(db: Database, *, batch: int = STORY_BATCH) -> dict[str, Any]:
                 stored.unqueue(db, ids, through)
             keys.discard()
             touched |= set(changes["touched_stories"])
+            if progress is not None:
+                progress(min(start + batch, len(queued)), len(queued))
     return {
         **stored.count_stories(db),
         **counts,

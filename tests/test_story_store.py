@@ -278,3 +278,26 @@ def _same_answers(memory, disk, pool):
         assert sorted(mk[ms[i] : ms[i + 1]].tolist()) == sorted(dk[ds[i] : ds[i + 1]].tolist())
     handles = np.unique(mk)
     assert np.array_equal(memory.hub_keys(handles), disk.hub_keys(handles))
+
+
+def test_the_queue_is_taken_in_storage_order(tmp_path, articles):
+    """A large queue is indexed in batches of what was stored together (a crawl's
+    articles, whose reprints meet each other), not of ids, which are a random sample
+    of the store; an index rebuilt from scratch queues the store in the same order."""
+    from newsmon.db.stories import clear_story_index, queued_articles
+
+    db = connect(tmp_path / "order.db")
+    rows = sorted(articles, key=lambda r: r["title"] or "", reverse=True)[:20]
+    save(db, rows)
+    stored = [r[0] for r in db.execute("select id from articles order by rowid")]
+    assert stored != sorted(stored)  # ids are not storage order here
+    assert queued_articles(db)[1] == stored
+    save(db, rows[:1])  # written again: queued again, kept at its first place
+    assert queued_articles(db)[1] == stored
+    with db.atomic():
+        clear_story_index(db)
+    assert queued_articles(db)[1] == stored
+    seen = []
+    update_stories(db, batch=7, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(7, 20), (14, 20), (20, 20)]
+    assert queued_articles(db)[1] == []
