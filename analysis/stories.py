@@ -1927,7 +1927,59 @@ def _edge(edges: Mapping[int, _Edge], i: int, j: int) -> _Edge | None:
     return edges.get(_pair(i, j))
 
 
-def _is_compilation(r: _Item, quoted: list[_Item], edges: Mapping[int, _Edge]) -> bool:
+#: members of a component checked for being compilations from which their shingles
+#: are laid out once for the component (``_Membership``) rather than compared per pair
+MEMBERSHIP_MIN_CHECKS = 8
+
+
+class _Membership:
+    """Which of a component's shingles each member has, over the component's own
+    vocabulary (a dense 0/1 matrix, a row per shingle): how much of each paragraph of
+    one member every other member has is then one product, not a search per pair."""
+
+    #: vocabulary x members cells at most (4 bytes each)
+    MAX_CELLS = 8_000_000
+
+    def __init__(
+        self, members: list[int], arrays: list[np.ndarray], vocab_size: int, inverse: np.ndarray
+    ) -> None:
+        lengths = np.array([a.size for a in arrays], dtype=np.int64)
+        self.rows = {m: k for k, m in enumerate(members)}
+        self.matrix = np.zeros((vocab_size, len(members)), dtype=np.int32)
+        self.matrix[inverse, np.repeat(np.arange(len(members)), lengths)] = 1
+        ends = np.cumsum(lengths)
+        self.columns = {m: inverse[ends[k] - lengths[k] : ends[k]] for k, m in enumerate(members)}
+
+    @classmethod
+    def of(cls, items: Mapping[int, _Item], members: list[int]) -> _Membership | None:
+        """The layout of these members, or None when it would take over MAX_CELLS."""
+        arrays = [items[m].fp.shingles for m in members]
+        vocab, inverse = np.unique(np.concatenate(arrays), return_inverse=True)
+        if len(members) * vocab.size > cls.MAX_CELLS:
+            return None
+        return cls(members, arrays, vocab.size, inverse)
+
+    def covered(self, r: _Item, quotes: list[_Item]) -> np.ndarray:
+        """(quotes, r's paragraphs): how many shingles of each paragraph of r each quote has."""
+        columns = self.columns[r.idx]
+        picked = [self.rows[x.idx] for x in quotes]
+        out = np.zeros((len(quotes), r.fp.n_segments), dtype=np.int64)
+        if not columns.size:
+            return out
+        order = np.argsort(r.fp.segments, kind="stable")
+        segs = r.fp.segments[order]
+        present, starts = np.unique(segs, return_index=True)
+        have = self.matrix[columns[order]][:, picked]  # r's shingles x quotes
+        out[:, present] = np.add.reduceat(have, starts, axis=0).T
+        return out
+
+
+def _is_compilation(
+    r: _Item,
+    quoted: list[_Item],
+    edges: Mapping[int, _Edge],
+    membership: _Membership | None = None,
+) -> bool:
     """Whether an article quotes earlier records from at least two disjoint regions
     of its text. A quote whose region meets two disjoint regions of others (an
     earlier copy of R itself) does not join them."""
@@ -1944,9 +1996,13 @@ def _is_compilation(r: _Item, quoted: list[_Item], edges: Mapping[int, _Edge]) -
         return False  # quotes covering more than half of R each all overlap
     per_segment = np.maximum(np.bincount(r.fp.segments, minlength=r.fp.n_segments), 1)
     regions = set()
-    for x in quotes:
-        mask = shared_mask(r.fp.shingles, x.fp.shingles)
-        covered = np.bincount(r.fp.segments[mask], minlength=r.fp.n_segments)
+    coverage = membership.covered(r, quotes) if membership is not None else None
+    for k, x in enumerate(quotes):
+        if coverage is not None:
+            covered = coverage[k]
+        else:
+            mask = shared_mask(r.fp.shingles, x.fp.shingles)
+            covered = np.bincount(r.fp.segments[mask], minlength=r.fp.n_segments)
         region = frozenset(np.flatnonzero(covered >= SEGMENT_COVERED_SHARE * per_segment).tolist())
         if region:
             regions.add(region)
@@ -1983,12 +2039,10 @@ def _cluster(
         if e.strong or e.containment >= WEAK_CONTAINMENT:
             text_nbrs[i].append(items[j])
             text_nbrs[j].append(items[i])
+    checked = [i for i in component if strong_nbrs[i] and len(text_nbrs[i]) >= 2]
+    membership = _Membership.of(items, component) if len(checked) >= MEMBERSHIP_MIN_CHECKS else None
     compilations = {
-        i
-        for i in component
-        if strong_nbrs[i]
-        and len(text_nbrs[i]) >= 2
-        and _is_compilation(items[i], text_nbrs[i], edges)
+        i for i in checked if _is_compilation(items[i], text_nbrs[i], edges, membership)
     }
 
     # units: strong edges, not through compilations (which keep their own copies)

@@ -533,3 +533,56 @@ def test_notice_page_pdf_and_doc_are_one_document(seeds):
     ]
     # the three files are one document in reach
     assert story["n_files"] == 2 and story["n_records"] == len(others) + 1
+
+
+def test_compilation_check_laid_out_per_component_agrees_with_pairwise(evals):
+    """The component-wide shingle layout (_Membership) gives every record the same
+    compilation verdict and the same paragraph coverage as comparing it with each
+    quote alone, on every component of the labelled set."""
+    from newsmon.analysis.shingles import shared_mask
+    from newsmon.analysis.stories import (
+        WEAK_CONTAINMENT,
+        StoryIndex,
+        _is_compilation,
+        _Membership,
+        _pair,
+    )
+
+    index = StoryIndex()
+    index.add(evals.values())
+    items, edges, adj = index._items, index._edges, index._adj
+    seen: set[int] = set()
+    checked = verdicts = 0
+    for start in sorted(adj):
+        if start in seen:
+            continue
+        component, frontier = {start}, [start]
+        while frontier:
+            frontier = [n for m in frontier for n in adj[m] if n not in component]
+            component.update(frontier)
+        seen |= component
+        members = sorted(component)
+        if len(members) < 3:
+            continue
+        membership = _Membership.of(items, members)
+        assert membership is not None
+        for i in members:
+            quotes = [
+                items[j]
+                for j in sorted(adj[i])
+                if edges[_pair(i, j)].strong or edges[_pair(i, j)].containment >= WEAK_CONTAINMENT
+            ]
+            if len(quotes) < 2:
+                continue
+            r = items[i]
+            covered = membership.covered(r, quotes)
+            for k, x in enumerate(quotes):
+                mask = shared_mask(r.fp.shingles, x.fp.shingles)
+                expected = np.bincount(r.fp.segments[mask], minlength=r.fp.n_segments)
+                assert covered[k].tolist() == expected.tolist()
+            alone = _is_compilation(r, quotes, edges)
+            assert _is_compilation(r, quotes, edges, membership) == alone
+            checked += 1
+            verdicts += alone
+    assert checked >= 50
+    assert verdicts >= 1  # the set has compilations (weekly roundups)
