@@ -342,61 +342,106 @@ def article_row(record: dict) -> dict:
 
 
 def store_key(size: int, seed: int, held: int) -> dict:
+    """What a cached store is built from. Not the schema: opening a store migrates it."""
     from newsmon.analysis.stories import SIGNATURE_SCHEME
-    from newsmon.db.migrations import migrations
 
-    return {
-        "size": size,
-        "seed": seed,
-        "held": held,
-        "scheme": SIGNATURE_SCHEME,
-        "schema": [m.name for m in migrations._migrations],
-    }
+    return {"size": size, "seed": seed, "held": held, "scheme": SIGNATURE_SCHEME}
+
+
+def _saved_store(directory: Path, size: int, held: int, key: dict) -> dict | None:
+    """What the saving stage of an earlier build recorded, or None: a build stopped
+    after it (its articles all stored, the held-back ones written) resumes from there."""
+    path = directory / "saved.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        return saved if all((saved.get("key") or {}).get(k) == v for k, v in key.items()) else None
+    db_path, held_path = directory / "bench.db", directory / "held.jsonl"
+    if not (db_path.exists() and held_path.exists()):
+        return None
+    with open(held_path, encoding="utf-8") as fh:
+        if sum(1 for _ in fh) != held:
+            return None
+    from newsmon.db import connect
+
+    count = connect(db_path).execute("select count(*) from articles").fetchone()[0]
+    if count != size:
+        return None
+    saved = {"key": key, "corpus_s": None, "save_s": None, "stories_s": 0.0}
+    path.write_text(json.dumps(saved))
+    return saved
 
 
 def child_build(size: int, directory: Path, seed: int, held: int) -> dict:
-    """Build a store of ``size`` articles in ``directory`` and hold back ``held``."""
+    """Build a store of ``size`` articles in ``directory`` and hold back ``held``;
+    a build stopped after saving its articles resumes with their story detection,
+    which takes up the articles still queued (what update_stories does anyway)."""
     from newsmon.db import connect
     from newsmon.db.articles import save_article
     from newsmon.db.stories import compact_story_index
     from newsmon.pipeline import update_stories
 
-    t0 = time.perf_counter()
-    corpus = Corpus(size + held, seed)
-    rng = random.Random(seed + 1)
-    back = set(rng.sample(range(len(corpus.records)), held))
-    kept = [r for i, r in enumerate(corpus.records) if i not in back]
-    later = [r for i, r in enumerate(corpus.records) if i in back]
-    rng.shuffle(later)
-    with open(directory / "held.jsonl", "w", encoding="utf-8") as fh:
-        for r in later:
-            fh.write(json.dumps(article_row(r), ensure_ascii=False) + "\n")
-    t1 = time.perf_counter()
-    db = connect(directory / "bench.db")
-    db["articles"].disable_fts()
-    for start in range(0, len(kept), 5000):
-        with db.atomic():
-            for r in kept[start : start + 5000]:
-                save_article(db, article_row(r))
-    del corpus, kept
-    gc.collect()
+    key = store_key(size, seed, held)
+    saved = _saved_store(directory, size, held, key)
+    if saved is None:
+        for name in ("bench.db", "bench.db-wal", "bench.db-shm", "held.jsonl"):
+            (directory / name).unlink(missing_ok=True)
+        t0 = time.perf_counter()
+        corpus = Corpus(size + held, seed)
+        rng = random.Random(seed + 1)
+        back = set(rng.sample(range(len(corpus.records)), held))
+        kept = [r for i, r in enumerate(corpus.records) if i not in back]
+        later = [r for i, r in enumerate(corpus.records) if i in back]
+        rng.shuffle(later)
+        with open(directory / "held.jsonl", "w", encoding="utf-8") as fh:
+            for r in later:
+                fh.write(json.dumps(article_row(r), ensure_ascii=False) + "\n")
+        t1 = time.perf_counter()
+        db = connect(directory / "bench.db")
+        db["articles"].disable_fts()
+        for start in range(0, len(kept), 5000):
+            with db.atomic():
+                for r in kept[start : start + 5000]:
+                    save_article(db, article_row(r))
+        del corpus, kept
+        gc.collect()
+        db.execute("pragma wal_checkpoint(truncate)")
+        saved = {
+            "key": key,
+            "corpus_s": t1 - t0,
+            "save_s": time.perf_counter() - t1,
+            "stories_s": 0.0,
+        }
+        (directory / "saved.json").write_text(json.dumps(saved))
+    else:
+        db = connect(directory / "bench.db")
     t2 = time.perf_counter()
-    result = update_stories(db)
+    result = update_stories(
+        db, progress=lambda done, total: _note_progress(directory, saved, t2, done, total)
+    )
     t3 = time.perf_counter()
     state = compact_story_index(db)
     t4 = time.perf_counter()
     db.execute("pragma wal_checkpoint(truncate)")
+    stories_s = saved["stories_s"] + (t3 - t2)
     return {
-        "corpus_s": t1 - t0,
-        "save_s": t2 - t1,
-        "stories_s": t3 - t2,
+        "corpus_s": saved["corpus_s"],
+        "save_s": saved["save_s"],
+        "stories_s": stories_s,
         "compact_s": t4 - t3,
-        "total_s": t4 - t0,
+        "total_s": sum(x for x in (saved["corpus_s"], saved["save_s"]) if x) + stories_s + t4 - t3,
+        "resumed": saved["corpus_s"] is None or saved["stories_s"] > 0,
         "articles": result["articles"],
         "stories": result["stories"],
         "relations": result["relations"],
         "keys": sum(s["n"] for s in state["segments"]),
     }
+
+
+def _note_progress(directory: Path, saved: dict, since: float, done: int, total: int) -> None:
+    """After each committed batch: the story detection time so far, for a resumed build."""
+    record = {**saved, "stories_s": saved["stories_s"] + time.perf_counter() - since}
+    (directory / "saved.json").write_text(json.dumps(record))
+    print(f"  indexed {done:,} of {total:,} queued", file=sys.stderr, flush=True)
 
 
 def child_update(db_path: Path, records: Path, first: int, n: int, full: bool) -> dict:
@@ -466,10 +511,9 @@ def cached_store(size: int, cache: Path, seed: int, held: int) -> tuple[Path, di
     key = store_key(size, seed, held)
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
-        if meta.get("key") == key:
+        if all((meta.get("key") or {}).get(k) == v for k, v in key.items()):
             return directory, meta, None
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    directory.mkdir(parents=True, exist_ok=True)
     print(f"  building the store of {size:,} articles in {directory} ...", flush=True)
     build, rss = run_child(
         [
