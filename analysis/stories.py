@@ -1162,6 +1162,8 @@ class StoryIndex:
         """What an update changed, to store: ``records`` (new ones: handle, id, hub key,
         signature, citation keys), ``removed`` (handles and ids of records taken out),
         ``relations`` (put: rows with ids) and ``dropped_relations`` (pairs of ids),
+        the same by handle as ``edges`` (a, b, relation, jaccard, containment, score)
+        and ``dropped_edges`` (pairs of handles),
         ``stories`` (made again, as ``stories()`` gives them), ``roles`` (of their
         members, as ``roles()``), ``stories_gone`` (ids of stories that no longer
         exist) and ``touched_stories`` (made again or gone, sorted)."""
@@ -1182,11 +1184,14 @@ class StoryIndex:
                     "cited_keys": sorted(item.cited_keys),
                 }
             )
-        put, dropped = [], []
+        put, dropped, edges, edges_gone = [], [], [], []
         for code in sorted(self._edge_changes):
             if code in self._edges:
-                put.append(self._relation_row(self._edges[code]))
+                e = self._edges[code]
+                put.append(self._relation_row(e))
+                edges.append((e.a, e.b, e.relation, e.jaccard, e.containment, e.score))
             else:
+                edges_gone.append((code >> 32, code & 0xFFFFFFFF))
                 a, b = (self._items.get(code >> 32), self._items.get(code & 0xFFFFFFFF))
                 ids = [it.id for it in (a, b) if it is not None]
                 ids += [rid for h, rid in self._removed if h in (code >> 32, code & 0xFFFFFFFF)]
@@ -1203,6 +1208,8 @@ class StoryIndex:
             "removed": [{"handle": h, "article_id": rid} for h, rid in self._removed],
             "relations": put,
             "dropped_relations": sorted(set(dropped)),
+            "edges": edges,
+            "dropped_edges": edges_gone,
             "stories": [dict(self._stories[sid].info) for sid in made],
             "roles": roles,
             "stories_gone": gone,
@@ -1620,6 +1627,7 @@ class StoryIndex:
         keys = np.unique(np.concatenate([self._items[h].keys for h in ends]))
         sizes = (keys, self._keys.sizes(keys))
         hubs: dict[int, set[int]] = {}
+        self._prefetch_hubs(keys, sizes[1], hubs)
         support = {h: self._support_sets(h, sizes, hubs) for h in ends}
         for code in codes:
             i, j = code >> 32, code & 0xFFFFFFFF
@@ -1633,6 +1641,28 @@ class StoryIndex:
             points = 2 * len(an_i & an_j) + len((ha_i & ma_j) | (ha_j & ma_i))
             if points < 2 * MIN_SHARED_ANCHORS:
                 self._drop_edge(code)
+
+    def _prefetch_hubs(self, keys: np.ndarray, size: np.ndarray, hubs: dict[int, set[int]]) -> None:
+        """Put in ``hubs`` the hubs of every hub-policy group among these keys (sizes
+        ``size``), read together rather than a group at a time."""
+        pairing = (keys >> np.uint64(60)) < np.uint64(_K_LINE)
+        keys, size = keys[pairing], size[pairing]
+        wanted = _policies(keys, size) == _HUBS
+        keys, size = keys[wanted], size[wanted]
+        if not keys.size:
+            return
+        # a chunk's members together stay under HUB_READ_MEMBERS (a group of a widely
+        # shared boilerplate window can have hundreds of thousands)
+        bounds = np.searchsorted(
+            np.cumsum(size), np.arange(0, int(size.sum()), HUB_READ_MEMBERS), "right"
+        )
+        for lo, hi in zip(bounds.tolist(), [*bounds[1:].tolist(), keys.size], strict=True):
+            if hi <= lo:
+                continue
+            flat, starts = self._keys.members(keys[lo:hi])
+            rows = self._group_hubs(flat, starts[:-1], np.diff(starts))
+            for key, row in zip(keys[lo:hi].tolist(), rows.tolist(), strict=True):
+                hubs[key] = set(row)
 
     def _support_sets(
         self, h: int, sizes: tuple[np.ndarray, np.ndarray], hubs: dict[int, set[int]]
@@ -1926,6 +1956,9 @@ class _UnionFind:
 def _edge(edges: Mapping[int, _Edge], i: int, j: int) -> _Edge | None:
     return edges.get(_pair(i, j))
 
+
+#: members of hub-policy groups read at once when their hubs are looked up together
+HUB_READ_MEMBERS = 2_000_000
 
 #: members of a component checked for being compilations from which their shingles
 #: are laid out once for the component (``_Membership``) rather than compared per pair

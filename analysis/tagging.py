@@ -658,6 +658,8 @@ def _count_keywords(string: str, keywords: Sequence[str]) -> list[tuple[str, int
     taken = bytearray(len(string))
     hits = []
     for kw in sorted(set(keywords), key=lambda k: (-len(k), k)):
+        if not kw.isascii() and kw not in string:
+            continue  # a literal pattern: a substring test says it has no match
         for m in _keyword_pattern(kw).finditer(string):
             if any(taken[m.start() : m.end()]):
                 continue

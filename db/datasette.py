@@ -388,6 +388,19 @@ TABLES: dict[str, dict[str, Any]] = {
         "segment files, next handle.",
         "columns": {"name": "setting", "value": "its value, JSON"},
     },
+    "story_edges": {
+        "description": "The relations of article_relations by story_items handle, as a "
+        "story update reads them (a touched story's relations are one range of an "
+        "integer key); without evidence, which article_relations keeps.",
+        "columns": {
+            "a": "the source or container (story_items.handle)",
+            "b": "the derived or contained (story_items.handle)",
+            "relation": "duplicate, reprint, partial_reprint, commentary, related or attachment",
+            "jaccard": "Jaccard similarity of the texts' shingle sets",
+            "containment": "share of the smaller text's shingles in the larger",
+            "score": "strength of the relation, 0-1",
+        },
+    },
     "story_queue": {
         "description": "Articles written or deleted since story detection last ran "
         "(filled by triggers on articles).",

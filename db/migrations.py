@@ -468,3 +468,29 @@ def m011_stored_story_index(db: Database) -> None:
 def m012_articles_by_update_time(db: Database) -> None:
     # the articles written since a time (tagging what a crawl stored) without a scan
     db["articles"].create_index(["updated_at"], if_not_exists=True)
+
+
+@migrations()
+def m013_story_edges_by_handle(db: Database) -> None:
+    # the verified relations by story handle, beside article_relations (by article id,
+    # for people and SQL): an update reads a touched story's relations from one range
+    # of an integer key instead of three joins per row
+    db.execute(
+        """create table if not exists story_edges (
+            a integer not null,
+            b integer not null,
+            relation text,
+            jaccard real,
+            containment real,
+            score real,
+            primary key (a, b)
+        ) without rowid"""
+    )
+    db.execute("create index if not exists idx_story_edges_b on story_edges (b)")
+    db.execute(
+        """insert or replace into story_edges (a, b, relation, jaccard, containment, score)
+           select ia.handle, ib.handle, r.relation, r.jaccard, r.containment, r.score
+           from article_relations r
+           join story_items ia on ia.article_id = r.a
+           join story_items ib on ib.article_id = r.b"""
+    )

@@ -15,7 +15,8 @@
   SQLite says which segments are current: files it does not list are left over
   from an update that did not commit, and are deleted.
 
-Relations stay in ``article_relations`` (by article id), memberships in
+Relations stay in ``article_relations`` (by article id; ``story_edges`` holds them by
+handle, as an update reads them), memberships in
 ``story_articles`` and stories in ``stories``; ``save_story_changes`` writes what
 one update changed there and nothing else, so untouched stories keep their rows,
 tags and reactions.
@@ -480,6 +481,7 @@ def clear_story_index(db: Database) -> None:
         "story_citations",
         "story_index",
         "article_relations",
+        "story_edges",
         "story_articles",
         *(t for t, _c in STORY_TABLES),
     ):
@@ -500,8 +502,7 @@ def queued_articles(db: Database) -> tuple[int, list[str]]:
     if last is None:
         return 0, []
     rows = db.execute(
-        "select article_id from story_queue where seq <= ?"
-        " group by article_id order by min(seq)",
+        "select article_id from story_queue where seq <= ? group by article_id order by min(seq)",
         [last],
     )
     return last, [r[0] for r in rows]
@@ -613,25 +614,22 @@ def load_citations(db: Database, keys: Sequence[str]) -> dict[str, tuple[list[in
 
 
 def load_relations_of(db: Database, handles: Sequence[int]) -> list[dict[str, Any]]:
-    """The stored relations with an end among these handles, ``a`` and ``b`` as handles."""
+    """The stored relations with an end among these handles, ``a`` and ``b`` as handles
+    (from ``story_edges``; without their evidence, which an update never writes back:
+    a relation it changes is verified again)."""
     out: dict[tuple[int, int], dict[str, Any]] = {}
-    names = ("a", "b", "relation", "jaccard", "containment", "score", "evidence")
+    names = ("a", "b", "relation", "jaccard", "containment", "score")
     for part in _chunks(list(handles)):
         marks = ",".join("?" * len(part))
         for end in ("a", "b"):
             rows = db.execute(
-                f"""select ia.handle, ib.handle, r.relation, r.jaccard,
-                           r.containment, r.score, r.evidence
-                    from story_items i
-                    join article_relations r on r.{end} = i.article_id
-                    join story_items ia on ia.article_id = r.a
-                    join story_items ib on ib.article_id = r.b
-                    where i.handle in ({marks})""",
+                f"""select a, b, relation, jaccard, containment, score
+                    from story_edges where {end} in ({marks})""",
                 list(part),
             ).fetchall()
             for row in rows:
                 if (row[0], row[1]) not in out:
-                    out[(row[0], row[1])] = dict(zip(names, row, strict=True))
+                    out[(row[0], row[1])] = {**dict(zip(names, row, strict=True)), "evidence": ""}
     return list(out.values())
 
 
@@ -751,6 +749,17 @@ def save_story_changes(
                 for key in keys
             ],
         )
+    edges_gone = [tuple(p) for p in changes.get("dropped_edges", ())]
+    edges_put = [tuple(e) for e in changes.get("edges", ())]
+    db.conn.executemany(
+        "delete from story_edges where a = ? and b = ?",
+        edges_gone + [p[::-1] for p in edges_gone] + [e[1::-1] for e in edges_put],
+    )
+    db.conn.executemany(
+        "insert or replace into story_edges (a, b, relation, jaccard, containment, score)"
+        " values (?, ?, ?, ?, ?, ?)",
+        edges_put,
+    )
     db.conn.executemany(
         "delete from article_relations where a = ? and b = ?",
         [tuple(p) for p in changes["dropped_relations"]]

@@ -301,3 +301,29 @@ def test_the_queue_is_taken_in_storage_order(tmp_path, articles):
     update_stories(db, batch=7, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(7, 20), (14, 20), (20, 20)]
     assert queued_articles(db)[1] == []
+
+
+def test_relations_by_handle_are_filled_in_for_a_store_indexed_before_them(tmp_path, articles):
+    """m013 puts the relations of a store indexed before it in story_edges, as an
+    update would have; the next update reads them and changes nothing."""
+    path = tmp_path / "old.db"
+    db = connect(path)
+    save(db, articles)
+    update_stories(db)
+
+    def edges(db):
+        return db.execute(
+            "select a, b, relation, jaccard, containment, score from story_edges order by a, b"
+        ).fetchall()
+
+    before, stories = edges(db), snapshot(db)
+    assert len(before) == db.execute("select count(*) from article_relations").fetchone()[0] > 0
+    db.execute("drop table story_edges")
+    db.execute("delete from _sqlite_migrations where name = 'm013_story_edges_by_handle'")
+    db.conn.commit()
+    db.conn.close()
+    db = connect(path)
+    assert edges(db) == before
+    save(db, articles[:3])  # written again: queued, unchanged
+    update_stories(db)
+    assert snapshot(db) == stories and edges(db) == before
