@@ -1439,6 +1439,7 @@ class StoryIndex:
         ends = sorted({h for c in codes.tolist() for h in (c >> 32, c & 0xFFFFFFFF)})
         self._items.prefetch(ends)
         self._adj.prefetch([h for h in ends if h < n_before])
+        self._prefetch_profiles(ends)
         for code in codes.tolist():
             self._verify(code)
         self._recheck(sorted(c for c in recheck if c in self._edges))
@@ -1606,6 +1607,33 @@ class StoryIndex:
             profile = _line_profile(fp, line_df, slot_df)
         self._profiles[item.idx] = profile
         return profile
+
+    def _prefetch_profiles(self, handles: Iterable[int]) -> None:
+        """``_profile`` of these records, their paragraph groups' sizes read at once."""
+        todo = [
+            self._items[h]
+            for h in handles
+            if h not in self._profiles and self._items.get(h) is not None
+        ]
+        todo = [it for it in todo if it.fp.line_keys.size and it.n_shingles]
+        if not todo:
+            return
+        lines = [it.fp.line_keys for it in todo]
+        slots = [it.fp.slot_keys for it in todo]
+        sizes = self._group_sizes(
+            np.concatenate(
+                [np.concatenate(lines) | np.uint64(_K_LINE << 60)]
+                + [np.concatenate(slots) | np.uint64(_K_SLOT << 60)]
+            )
+        )
+        n_lines = sum(k.size for k in lines)
+        line_sizes = np.split(sizes[:n_lines], np.cumsum([k.size for k in lines])[:-1])
+        slot_sizes = np.split(sizes[n_lines:], np.cumsum([k.size for k in slots])[:-1])
+        for item, ls, ss in zip(todo, line_sizes, slot_sizes, strict=True):
+            fp = item.fp
+            line_df = np.where(fp.line_keys != 0, ls, 0)
+            slot_df = np.where(fp.slot_keys != 0, ss, 0)
+            self._profiles[item.idx] = _line_profile(fp, line_df, slot_df)
 
     def _template_keep(self, small: _Item, large: _Item) -> np.ndarray | None:
         """Which of the smaller text's shingles count as evidence against the larger:

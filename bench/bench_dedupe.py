@@ -461,6 +461,7 @@ def child_update(db_path: Path, records: Path, first: int, n: int, full: bool) -
         for row in rows:
             save_article(db, row)
     t1 = time.perf_counter()
+    c1 = time.process_time()
     if full:
         config = load_config(env={}, db=str(db_path))
         out = refresh_after_store(db, config, since=since)
@@ -473,6 +474,7 @@ def child_update(db_path: Path, records: Path, first: int, n: int, full: bool) -
     return {
         "save_s": t1 - t0,
         "update_s": t2 - t1,
+        "update_cpu_s": time.process_time() - c1,
         "indexed": stories["indexed"],
         "fingerprinted": stories["fingerprinted"],
         "touched": len(stories["touched_stories"]),

@@ -55,7 +55,7 @@ MERGE_BUDGET = 16_000_000
 #: reaches this in about two years)
 MAX_SEGMENTS = 32
 #: group sizes an update keeps looked up (some 100 bytes each) before it starts afresh
-SIZE_CACHE_KEYS = 4_000_000
+SIZE_CACHE_KEYS = 1_000_000
 #: handles per query of SQLite (below its limit of host parameters)
 SQL_CHUNK = 500
 _NO_HUB = np.iinfo(np.int64).max

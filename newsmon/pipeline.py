@@ -51,7 +51,7 @@ def story_record(article: dict[str, Any]) -> dict[str, Any]:
 
 #: articles indexed per batch when many are queued at once (the first update of a large
 #: store, an import): each batch is one update, and stories do not depend on batching
-STORY_BATCH = 20_000
+STORY_BATCH = 5_000
 
 
 def _record_state(record: dict[str, Any]) -> str:
