@@ -27,14 +27,19 @@ Jaccard and containment of all pairs (a sparse document x shingle product),
 pairs with containment >= REPRINT_CONTAINMENT linked, connected components.
 
 Stored (``--stores``): a store of N articles is built once through the product's
-path (save_article, then update_stories in batches; the key index compacted) and
-cached under ``--cache`` (the build's time is printed); the articles held back
-are reprints and new stories drawn at random from the corpus. On a working copy
+path (save_article, then update_stories, which takes the queue in storage order in
+batches; the key index compacted) and cached under ``--cache`` (the build's time is
+printed; a build stopped after saving resumes with the articles still queued, as any
+update does). The corpus is stored group by group, so a batch meets mostly its own
+reprints; the articles held back are reprints and new stories drawn at random from
+the whole corpus, so the updates measured meet stored stories everywhere, the
+harder case. On a working copy
 of the store (the key index's immutable segments hard-linked), each in a child
 process whose time and peak RSS are measured: a crawl that stores 10 new
 articles and its story update (update_stories), then 10,000 new articles with
-stories, tags and reactions brought up to date (refresh_after_store). Then the
-growth of both from the smallest store to the largest. The stores have no
+stories, tags and reactions brought up to date (refresh_after_store): wall and
+CPU time (the steadier figure on a shared machine) and peak RSS. Then the growth of
+both from the smallest store to the largest. The stores have no
 full-text index (search is not story detection; at a million articles the trigram
 index alone would be some 10 GB).
 """
@@ -591,7 +596,8 @@ def stored_figures(size: int, cache: Path, seed: int, crawl: int, update: int) -
             else f"{n:,} new articles: stories, tags and reactions"
         )
         print(
-            f"  {what} {figures['update_s']:.1f} s, peak RSS {rss:,.0f} MiB "
+            f"  {what} {figures['update_s']:.1f} s (CPU {figures['update_cpu_s']:.1f} s), "
+            f"peak RSS {rss:,.0f} MiB "
             f"({figures['indexed']} indexed, {figures['fingerprinted']} fingerprinted, "
             f"{figures['touched']} stories touched; storing them took {figures['save_s']:.1f} s)",
             flush=True,
@@ -693,7 +699,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"growth from {small['size']:,} to {large['size']:,} stored articles:")
         for name, what in (("crawl", f"crawl of {crawl}"), ("update", f"{update:,} new")):
             print(
-                f"  {what}: time x{large[name]['update_s'] / small[name]['update_s']:.2f}, "
+                f"  {what}: time x{large[name]['update_s'] / small[name]['update_s']:.2f} "
+                f"(CPU x{large[name]['update_cpu_s'] / small[name]['update_cpu_s']:.2f}), "
                 f"peak RSS x{large[name]['rss_mib'] / small[name]['rss_mib']:.2f}"
             )
     return 0
