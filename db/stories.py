@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import mmap
 import os
 import tempfile
 import uuid
@@ -56,6 +57,12 @@ MERGE_BUDGET = 16_000_000
 MAX_SEGMENTS = 32
 #: group sizes an update keeps looked up (some 100 bytes each) before it starts afresh
 SIZE_CACHE_KEYS = 1_000_000
+#: a segment file's fence holds every FENCE_STEP-th key (one 4 KiB page of keys)
+FENCE_STEP = 512
+#: queries of fewer keys are plain binary searches of the mapped file
+FENCED_SEARCH_MIN = 32
+#: pages of a segment read (at most) before they are given back to the system
+RELEASE_KEYS = 32_768
 #: handles per query of SQLite (below its limit of host parameters)
 SQL_CHUNK = 500
 _NO_HUB = np.iinfo(np.int64).max
@@ -74,13 +81,31 @@ def _u64(values: np.ndarray) -> np.ndarray:
 
 
 class _Segment:
-    """One sorted run of (key, owner) pairs: in files, or in memory until written."""
+    """One sorted run of (key, owner) pairs: in files, or in memory until written.
 
-    def __init__(self, name: str, keys: np.ndarray, owners: np.ndarray, *, tomb: bool) -> None:
+    A segment in files is searched through its fence (every FENCE_STEP-th key, in
+    memory, from ``<name>.fence``): a key is then looked for in one page of the
+    mapped file, not along a whole binary search, and the pages read are given back
+    (``madvise``) every RELEASE_KEYS keys, so reading a large index does not make it
+    resident in the process."""
+
+    def __init__(
+        self,
+        name: str,
+        keys: np.ndarray,
+        owners: np.ndarray,
+        *,
+        tomb: bool,
+        maps: Sequence[mmap.mmap] = (),
+        fence: np.ndarray | None = None,
+    ) -> None:
         self.name = name
         self.keys = keys
         self.owners = owners
         self.tomb = tomb
+        self._maps = list(maps)
+        self.fence = fence
+        self._read = 0
 
     @property
     def size(self) -> int:
@@ -90,25 +115,98 @@ class _Segment:
     def load(cls, directory: Path, entry: Mapping[str, Any]) -> _Segment:
         n = int(entry["n"])
         if n == 0:
-            keys, owners = np.zeros(0, np.uint64), np.zeros(0, np.int32)
-        else:
-            # plain ndarray views of the mapped files: numpy's memmap subclass makes
-            # every small searchsorted pay for its wrapping
-            keys = np.asarray(
-                np.memmap(directory / f"{entry['name']}.keys", dtype="<u8", mode="r", shape=(n,))
+            return cls(
+                entry["name"],
+                np.zeros(0, np.uint64),
+                np.zeros(0, np.int32),
+                tomb=bool(entry.get("tomb")),
             )
-            owners = np.asarray(
-                np.memmap(directory / f"{entry['name']}.owners", dtype="<i4", mode="r", shape=(n,))
-            )
-        return cls(entry["name"], keys, owners, tomb=bool(entry.get("tomb")))
+        maps = []
+        arrays = []
+        for ext, dtype in (("keys", "<u8"), ("owners", "<i4")):
+            with open(directory / f"{entry['name']}.{ext}", "rb") as fh:
+                mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            maps.append(mapped)
+            arrays.append(np.frombuffer(mapped, dtype=dtype, count=n))
+        segment = cls(entry["name"], arrays[0], arrays[1], tomb=bool(entry.get("tomb")), maps=maps)
+        segment.fence = _load_fence(directory, entry["name"], segment)
+        return segment
 
     def entry(self) -> dict[str, Any]:
         return {"name": self.name, "n": self.size, "tomb": self.tomb}
 
     def ranges(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        lo = np.searchsorted(self.keys, keys, side="left")
-        hi = np.searchsorted(self.keys, keys, side="right")
-        return lo, hi
+        if self.fence is None or keys.size < FENCED_SEARCH_MIN:
+            lo = np.searchsorted(self.keys, keys, side="left")
+            hi = np.searchsorted(self.keys, keys, side="right")
+            self._note_read(keys.size * 8)
+            return lo, hi
+        both = self._fenced(np.concatenate([keys, keys]), keys.size)
+        self._note_read(keys.size * 2)
+        return both[: keys.size], both[keys.size :]
+
+    def _fenced(self, query: np.ndarray, n_left: int) -> np.ndarray:
+        """searchsorted of ``query`` (the first ``n_left`` side left, the rest side
+        right), within the one block of FENCE_STEP keys the fence says."""
+        left = np.arange(query.size) < n_left
+        block = np.where(
+            left,
+            np.searchsorted(self.fence, query, side="left"),
+            np.searchsorted(self.fence, query, side="right"),
+        ).astype(np.int64)
+        lo = np.maximum(block - 1, 0) * FENCE_STEP
+        hi = np.minimum(block * FENCE_STEP, self.size)
+        active = np.flatnonzero(lo < hi)
+        while active.size:
+            low, high = lo[active], hi[active]
+            mid = (low + high) >> 1
+            value = self.keys[mid]
+            q = query[active]
+            right = np.where(left[active], value < q, value <= q)
+            lo[active] = np.where(right, mid + 1, low)
+            hi[active] = np.where(right, high, mid)
+            active = active[lo[active] < hi[active]]
+        return lo
+
+    def _note_read(self, pages: int) -> None:
+        """Count pages (at most) read; past RELEASE_KEYS, give the mapped pages back."""
+        if not self._maps:
+            return
+        self._read += pages
+        if self._read >= RELEASE_KEYS:
+            self.release()
+
+    def release(self) -> None:
+        for mapped in self._maps:
+            try:
+                mapped.madvise(mmap.MADV_DONTNEED)
+            except (OSError, ValueError, AttributeError):
+                pass
+        self._read = 0
+
+
+def _fence_of(keys: np.ndarray, start: int = 0) -> np.ndarray:
+    """Every FENCE_STEP-th key of a run whose first key is at position ``start``."""
+    return np.ascontiguousarray(keys[(-start) % FENCE_STEP :: FENCE_STEP], dtype="<u8")
+
+
+def _load_fence(directory: Path, name: str, segment: _Segment) -> np.ndarray:
+    """A segment's fence: from its file, else taken from the keys (every page read
+    once, then given back) and written for the next time (a segment written before
+    fences were kept)."""
+    path = directory / f"{name}.fence"
+    expected = -(-segment.size // FENCE_STEP)
+    if path.exists() and path.stat().st_size == expected * 8:
+        return np.fromfile(path, dtype="<u8")
+    fence = _fence_of(segment.keys)
+    segment.release()
+    try:
+        tmp = directory / f"{name}.fence.tmp"
+        fence.tofile(tmp)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # derived data: read from the keys again next time
+    return fence
 
 
 def _write_run(directory: Path, name: str, parts: Iterable[tuple[np.ndarray, np.ndarray]]) -> int:
@@ -117,17 +215,18 @@ def _write_run(directory: Path, name: str, parts: Iterable[tuple[np.ndarray, np.
     with (
         open(directory / f"{name}.keys.tmp", "wb") as fk,
         open(directory / f"{name}.owners.tmp", "wb") as fo,
+        open(directory / f"{name}.fence.tmp", "wb") as ff,
     ):
         for keys, owners in parts:
             np.ascontiguousarray(keys, dtype="<u8").tofile(fk)
             np.ascontiguousarray(owners, dtype="<i4").tofile(fo)
+            _fence_of(keys, n).tofile(ff)
             n += int(keys.size)
-        fk.flush()
-        fo.flush()
-        os.fsync(fk.fileno())
-        os.fsync(fo.fileno())
-    os.replace(directory / f"{name}.keys.tmp", directory / f"{name}.keys")
-    os.replace(directory / f"{name}.owners.tmp", directory / f"{name}.owners")
+        for fh in (fk, fo, ff):
+            fh.flush()
+            os.fsync(fh.fileno())
+    for ext in ("keys", "owners", "fence"):
+        os.replace(directory / f"{name}.{ext}.tmp", directory / f"{name}.{ext}")
     return n
 
 
@@ -152,6 +251,8 @@ def _merge_two(
         if gone is not None and gone[0].size:
             keys, owners = _drop_pairs(keys, owners, gone)
         yield keys, owners
+        a.release()  # a merge reads every page once: none need stay resident
+        b.release()
         i, j = end, j_end
 
 
@@ -281,6 +382,7 @@ class KeyIndex:
             start = np.concatenate([[0], np.cumsum(size)[:-1]])
             pos = np.repeat(lo - start, size) + np.arange(int(size.sum()))
             owners = np.asarray(run.owners[pos], dtype=np.int64)
+            run._note_read(int(size.astype(bool).sum()))
             (gone_q if run.tomb else got_q).append(q)
             (gone_o if run.tomb else got_o).append(owners)
         if got_q:

@@ -327,3 +327,41 @@ def test_relations_by_handle_are_filled_in_for_a_store_indexed_before_them(tmp_p
     save(db, articles[:3])  # written again: queued, unchanged
     update_stories(db)
     assert snapshot(db) == stories and edges(db) == before
+
+
+def test_a_fenced_segment_answers_as_a_binary_search(tmp_path):
+    """A segment file searched through its fence finds every key's range exactly as
+    a binary search of the whole file does: keys below, above, between and equal to
+    the stored ones, repeated keys, keys at the fence's own positions; a segment
+    written before fences were kept gets one."""
+    from newsmon.db.stories import FENCE_STEP, _Segment, _write_run
+
+    rng = np.random.default_rng(7)
+    keys = np.sort(rng.integers(0, 2**40, size=20 * FENCE_STEP + 37, dtype=np.uint64))
+    keys[100:400] = keys[100]  # a long run of one key, across a fence position
+    keys = np.sort(keys)
+    owners = np.arange(keys.size, dtype=np.int32)
+    chunks = [(keys[:5000], owners[:5000]), (keys[5000:], owners[5000:])]
+    n = _write_run(tmp_path, "s000000000001", chunks)
+    assert n == keys.size
+    fenced = _Segment.load(tmp_path, {"name": "s000000000001", "n": n})
+    assert fenced.fence is not None and fenced.fence.size == -(-n // FENCE_STEP)
+    query = np.concatenate(
+        [
+            keys[rng.integers(0, keys.size, 3000)],
+            keys[::FENCE_STEP],
+            keys[::FENCE_STEP] + np.uint64(1),
+            keys[::FENCE_STEP] - np.uint64(1),
+            rng.integers(0, 2**40, 3000, dtype=np.uint64),
+            np.array([0, keys[0], keys[-1], keys[-1] + np.uint64(1), 2**63], dtype=np.uint64),
+        ]
+    )
+    lo, hi = fenced.ranges(query)
+    assert lo.tolist() == np.searchsorted(keys, query, side="left").tolist()
+    assert hi.tolist() == np.searchsorted(keys, query, side="right").tolist()
+    (tmp_path / "s000000000001.fence").unlink()
+    again = _Segment.load(tmp_path, {"name": "s000000000001", "n": n})
+    assert again.fence.tolist() == fenced.fence.tolist()
+    assert (tmp_path / "s000000000001.fence").exists()
+    lo2, hi2 = again.ranges(query)
+    assert lo2.tolist() == lo.tolist() and hi2.tolist() == hi.tolist()
