@@ -248,7 +248,15 @@ def articles_to_tag(db: Database, *, since: str | None = None) -> list[dict[str,
     """Articles stored or updated at or after since (ISO UTC), else those without any
     tag row; JSON columns decoded."""
     if since:
-        rows = db.query("select * from articles where updated_at >= ? order by id", [since])
+        # through the updated_at index, sorted here: with "order by id" the planner may
+        # walk the whole table in id order instead (a crawl into a million articles)
+        rows = sorted(
+            db.query(
+                "select * from articles indexed by idx_articles_updated_at where updated_at >= ?",
+                [since],
+            ),
+            key=lambda r: r["id"],
+        )
     else:
         rows = db.query(
             "select * from articles where id not in (select article_id from tags) order by id"

@@ -161,3 +161,51 @@ def test_a_scan_is_seen():
     assert full_scans(db, "select * from articles where url = 'x'") == []
     walk = full_scans(db, "select * from articles order by key")  # all rows, in index order
     assert walk and walk[0].startswith("SCAN articles USING INDEX")
+
+
+def test_a_stored_story_update_reads_through_indexes(tmp_path):
+    """A crawl's story update into an indexed store (update_stories, then the tags and
+    reactions of the stories it touched) reads only through indexes: at a million
+    articles a scan would cost more than the update. Whole tables read: counts (the
+    summary it returns), the few rows of settings, calendar years and the sector
+    taxonomy (written again from the configuration), and -- not yet bounded -- the
+    stored prices the event study starts from."""
+    from importlib import resources
+
+    from newsmon.analysis.evaluation import DEDUPE_EVAL_DIR, dedupe_eval_set
+    from newsmon.config import load_config
+    from newsmon.pipeline import refresh_after_store, update_stories
+
+    root = resources.files("newsmon") / DEDUPE_EVAL_DIR
+    records = dedupe_eval_set(lambda name: (root / name).read_text(encoding="utf-8")).records
+    rows = [
+        {
+            "url": r.get("url") or f"https://example.com/{r['id']}",
+            "site": r["site"],
+            "kind": r["kind"],
+            "title": r["title"],
+            "text": r["text"],
+            "published_at": r.get("published_at"),
+        }
+        for r in records[:80]
+    ]
+    path = tmp_path / "stored.db"
+    db = connect(path)
+    for row in rows[:60]:
+        articles.save_article(db, row)
+    update_stories(db)
+    config = load_config(env={}, db=str(path))
+    since = articles.utc_now()
+    for row in rows[60:]:
+        articles.save_article(db, row)
+    ran = statements(db, lambda db: refresh_after_store(db, config, since=since))
+    assert any("story_edges" in sql for sql in ran) and any("story_items" in sql for sql in ran)
+    scans = {
+        sql: full_scans(db, sql)
+        for sql in ran
+        if not re.match(r"\s*select count\(\*\) from \w+\s*$", sql, re.I)
+        and not re.search(r"\bfrom (story_index|calendar_years|sector_members|sectors)\b", sql)
+        and not re.match(r"\s*select \* from prices\s+order by", sql)
+    }
+    found = {sql[:160]: s for sql, s in scans.items() if s}
+    assert not found, "\n".join(f"{k}\n    {v}" for k, v in found.items())
