@@ -68,8 +68,29 @@ def replace_stories(
         db["article_relations"].upsert_all(rel_rows, pk=("a", "b"), alter=False)
 
 
-def load_stories(db: Database, *, day_shanghai: str | None = None) -> list[dict[str, Any]]:
-    """Stories, newest first publication first; optionally those first published on a Shanghai day."""
+def load_stories(
+    db: Database, *, day_shanghai: str | None = None, ids: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Stories, newest first publication first; optionally those first published on a
+    Shanghai day, or those of these ids (read by id: a crawl's touched stories)."""
+    if ids is not None:
+        found: list[dict[str, Any]] = []
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            found += [
+                dict(r)
+                for r in db.query(
+                    f"select * from stories where id in ({','.join('?' * len(part))})", part
+                )
+            ]
+        found.sort(key=lambda r: r["id"])
+        found.sort(key=lambda r: r.get("first_published_at") or "", reverse=True)
+        found.sort(key=lambda r: r.get("first_published_at") is None)
+        for row in found:
+            if isinstance(row.get("meta"), str):
+                row["meta"] = json.loads(row["meta"])
+        return found
     if day_shanghai:
         rows = db.query(
             "select * from stories where date(first_published_at, '+8 hours') = ? "

@@ -742,7 +742,7 @@ def compute_reactions(
     wanted = None if story_ids is None else set(story_ids)
     events, stocks, done = [], [], []
     provisional: dict[str, str] = {}
-    for s in load_stories(db):
+    for s in load_stories(db) if wanted is None else load_stories(db, ids=sorted(wanted)):
         if not s.get("first_published_at") or (wanted is not None and s["id"] not in wanted):
             continue
         try:
