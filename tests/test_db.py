@@ -159,3 +159,21 @@ def test_crawl_run_left_running_is_closed_once(tmp_db):
         "2030-01-01T00:00:00Z",
     )
     assert crawl_run_after(tmp_db, "sina", 0)["status"] == "ok"
+
+
+def test_stories_read_by_id_come_in_the_order_of_all_stories(tmp_path):
+    """load_stories(ids=...) gives the same rows, in the same order (newest first
+    publication first, undated last, then by id), as reading all and keeping those."""
+    from newsmon.db.analysis import load_stories, replace_stories
+
+    db = connect(tmp_path / "ids.db")
+    times = ["2022-07-08T02:00:00Z", None, "2022-07-09T01:00:00Z", "2022-07-08T02:00:00Z", None]
+    stories = [
+        {"id": f"s{k}", "title": f"t{k}", "first_published_at": t, "meta": {"k": k}}
+        for k, t in enumerate(times)
+    ]
+    replace_stories(db, stories, [], [])
+    every = load_stories(db)
+    for wanted in (["s0", "s1", "s2", "s3", "s4"], ["s3", "s1", "s0"], ["s4"], []):
+        assert load_stories(db, ids=wanted) == [s for s in every if s["id"] in wanted]
+    assert [s["id"] for s in every] == ["s2", "s0", "s3", "s1", "s4"]
