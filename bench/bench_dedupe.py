@@ -578,12 +578,22 @@ def working_copy(store: Path, work: Path) -> Path:
 def stored_figures(size: int, cache: Path, seed: int, crawl: int, update: int) -> dict:
     store, meta, _rss = cached_store(size, cache, seed, crawl + update)
     build = meta["build"]
+
+    def secs(key: str) -> str:
+        value = build.get(key)
+        return "not recorded" if value is None else f"{value:.0f} s"
+
     print(
         f"stored stories, {build['articles']:,} articles: {build['stories']:,} stories, "
-        f"{build['relations']:,} relations, {build['keys']:,} index keys; store built in "
-        f"{build['total_s']:.0f} s (corpus {build['corpus_s']:.0f} s, saving {build['save_s']:.0f} s, "
-        f"story detection {build['stories_s']:.0f} s, compaction {build['compact_s']:.0f} s; "
-        f"peak RSS {meta['build_rss_mib']:,.0f} MiB), cached in {store}",
+        f"{build['relations']:,} relations, {build['keys']:,} index keys; store built "
+        f"(corpus {secs('corpus_s')}, saving {secs('save_s')}, story detection "
+        f"{secs('stories_s')}, compaction {secs('compact_s')}"
+        + (
+            "; resumed after an interruption, peak RSS of its last part"
+            if build.get("resumed")
+            else ""
+        )
+        + f"; peak RSS {meta['build_rss_mib']:,.0f} MiB), cached in {store}",
         flush=True,
     )
     prepare_store(store)
